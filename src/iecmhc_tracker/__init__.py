@@ -1,0 +1,57 @@
+"""iecmhc_tracker: track Infant and Early Childhood Mental Health Consultation activity and
+publish privacy-safe statewide numbers.
+
+Consultants see their own exact data; the state sees suppressed aggregates only; researchers
+query through differential privacy with a persisted budget.
+"""
+
+from ._errors import (
+    BudgetExceeded,
+    ConflictError,
+    Forbidden,
+    NotFound,
+    PrivacyError,
+    Problem,
+    ProfileError,
+    SchemaVersionError,
+    StorageError,
+    TrackerError,
+    ValidationError,
+)
+from ._measures import MEASURES, Measure
+from ._model import Activity
+from ._profile import Profile, load_profile
+from ._store import Store
+from ._synthetic import generate as generate_activities
+from ._tracker import ImportResult, Tracker
+from ._validate import validate
+from ._views import ConsultantView, ProgramView
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MEASURES",
+    "Activity",
+    "BudgetExceeded",
+    "ConflictError",
+    "ConsultantView",
+    "Forbidden",
+    "ImportResult",
+    "Measure",
+    "NotFound",
+    "PrivacyError",
+    "Problem",
+    "Profile",
+    "ProfileError",
+    "ProgramView",
+    "SchemaVersionError",
+    "StorageError",
+    "Store",
+    "Tracker",
+    "TrackerError",
+    "ValidationError",
+    "__version__",
+    "generate_activities",
+    "load_profile",
+    "validate",
+]

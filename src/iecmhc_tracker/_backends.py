@@ -1,0 +1,50 @@
+"""Choosing a store by URL scheme."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ._errors import StorageError
+from ._store import Store
+
+StoreFactory = Callable[..., Store]
+
+
+def _memory(url: str, **options: object) -> Store:
+    from ._memory import MemoryStore
+
+    return MemoryStore(url)
+
+
+def _sql(url: str, **options: object) -> Store:
+    try:
+        from ._sql import SQLStore
+    except ImportError as exc:  # pragma: no cover - only without the SQL backend's drivers
+        raise StorageError(f"the SQL store cannot be loaded: {exc}") from None
+    store: Store = SQLStore(url, **options)
+    return store
+
+
+BACKENDS: dict[str, StoreFactory] = {
+    "memory": _memory,
+    "sqlite": _sql,
+    "postgresql": _sql,
+    "mysql": _sql,
+    "mariadb": _sql,
+}
+
+
+def open_store(url: str, **options: object) -> Store:
+    """The store for ``url``, chosen by its scheme (the part before ``+`` and ``://``)."""
+    if "://" not in url:
+        raise StorageError(
+            f"{url!r} is not a store URL; use e.g. sqlite:///tracker.db, memory://, "
+            "postgresql+psycopg://user@host/db or mysql+pymysql://user@host/db"
+        )
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower()
+    factory = BACKENDS.get(scheme)
+    if factory is None:
+        raise StorageError(
+            f"unknown store scheme {scheme!r} in {url!r}; known: {', '.join(sorted(BACKENDS))}"
+        )
+    return factory(url, **options)

@@ -1,0 +1,83 @@
+"""The one error hierarchy of the library: everything raised on purpose is a TrackerError."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+
+@attrs.frozen(slots=True)
+class Problem:
+    """One thing wrong with one field of one record.
+
+    ``code`` is a stable machine-readable tag (``"required"``, ``"unknown_code"``,
+    ``"pii_email"`` …); ``message`` says what was wrong and how to fix it. Messages never
+    echo a value screened as personal data.
+    """
+
+    field: str
+    code: str
+    message: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        where = f"row {self.row}: " if self.row is not None else ""
+        return f"{where}{self.field}: {self.message} [{self.code}]"
+
+
+class TrackerError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class ValidationError(TrackerError):
+    """A record (or a query) broke one or more rules; ``problems`` lists every one."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        lines = "; ".join(str(p) for p in self.problems[:10])
+        more = len(self.problems) - 10
+        if more > 0:
+            lines += f"; … and {more} more"
+        super().__init__(f"{len(self.problems)} problem(s): {lines}")
+
+    @property
+    def fields(self) -> set[str]:
+        return {p.field for p in self.problems}
+
+
+class ProfileError(TrackerError):
+    """A profile could not be loaded: the message names the file, line and key."""
+
+
+class StorageError(TrackerError):
+    """The store failed or refused an operation (driver errors are translated into this)."""
+
+
+class ConflictError(StorageError):
+    """An id already stored with different content, or a change to a row one may not change."""
+
+
+class NotFound(StorageError):
+    """No stored activity has that id (or it is not the caller's)."""
+
+
+class SchemaVersionError(StorageError):
+    """The database's schema is newer than this library understands."""
+
+
+class PrivacyError(TrackerError):
+    """A request would break the privacy policy."""
+
+
+class Forbidden(PrivacyError):
+    """A role asked for something it may not see."""
+
+
+class BudgetExceeded(PrivacyError):
+    """A differentially private release would spend more than the analyst has left."""
+
+    def __init__(self, message: str, *, requested: float, remaining: float) -> None:
+        self.requested = requested
+        self.remaining = remaining
+        super().__init__(message)

@@ -1,0 +1,265 @@
+"""The in-memory store (``memory://``): the reference implementation of the Store contract."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ._bounding import bound_partials, cell_stats_from_partials
+from ._errors import BudgetExceeded, NotFound, StorageError
+from ._rows import Row
+from ._store import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
+
+EPS = 1e-9
+
+
+class MemoryStore:
+    """Keeps everything in a dict; lost when the process ends. Thread-safe."""
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
+        self._rows: dict[str, Row] = {}
+        self._ledger: list[dict[str, Any]] = []
+        self._version = 0
+        self._lock = threading.RLock()
+        self._closed = False
+
+    # -- writes ----------------------------------------------------------------------
+    def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
+        with self._lock:
+            self._check_open()
+            inserted: list[str] = []
+            duplicates: list[str] = []
+            conflicts: list[str] = []
+            pending: dict[str, Row] = {}
+            for row in rows:
+                rid = row["id"]
+                seen = pending.get(rid) or self._rows.get(rid)
+                if seen is None:
+                    pending[rid] = row
+                    inserted.append(rid)
+                elif seen["content_hash"] == row["content_hash"]:
+                    duplicates.append(rid)
+                else:
+                    conflicts.append(rid)
+            if conflicts and atomic:
+                return [], duplicates, conflicts
+            now = _now()
+            for rid, row in pending.items():
+                stored = copy.deepcopy(row)
+                stored.update(
+                    recorded_at=now,
+                    updated_at=None,
+                    updated_by=None,
+                    deleted_at=None,
+                    deleted_by=None,
+                )
+                self._rows[rid] = stored
+            if pending:
+                self._version += 1
+            return inserted, duplicates, conflicts
+
+    def amend(self, id: str, row: Row, *, by: str, at: Any) -> None:
+        with self._lock:
+            old = self._live(id)
+            new = copy.deepcopy(row)
+            new.update(
+                recorded_at=old["recorded_at"],
+                updated_at=at,
+                updated_by=by,
+                deleted_at=None,
+                deleted_by=None,
+            )
+            self._rows[id] = new
+            self._version += 1
+
+    def delete(self, id: str, *, by: str, at: Any) -> None:
+        with self._lock:
+            row = self._live(id)
+            row["deleted_at"], row["deleted_by"] = at, by
+            self._version += 1
+
+    def _live(self, id: str) -> Row:
+        self._check_open()
+        row = self._rows.get(id)
+        if row is None or row["deleted_at"] is not None:
+            raise NotFound(f"no stored activity has id {id}")
+        return row
+
+    # -- reads -----------------------------------------------------------------------
+    def get(self, id: str) -> Row | None:
+        with self._lock:
+            self._check_open()
+            row = self._rows.get(id)
+            return copy.deepcopy(row) if row is not None else None
+
+    def rows(
+        self,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        include_deleted: bool = False,
+    ) -> list[Row]:
+        if (consultant is None) == (program is None):
+            raise ValueError("give exactly one of consultant= or program=")
+        with self._lock:
+            self._check_open()
+            key, value = (
+                ("consultant", consultant) if consultant is not None else ("program", program)
+            )
+            out = [
+                copy.deepcopy(r)
+                for r in self._rows.values()
+                if r[key] == value and (include_deleted or r["deleted_at"] is None)
+            ]
+        out.sort(key=lambda r: (r["date"], r["id"]))
+        return out
+
+    def partial_sums(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[PartialSum]:
+        with self._lock:
+            self._check_open()
+            live = [r for r in self._rows.values() if r["deleted_at"] is None]
+        acc: dict[tuple[str, Cell], list[Any]] = {}
+        for row in live:
+            uid = row[unit]
+            if uid is None or not _matches(row, filters):
+                continue
+            for rec in _records(row, dims, filters):
+                cell = tuple(rec[d] for d in dims)
+                slot = acc.setdefault((uid, cell), [0, [0.0] * len(measures)])
+                slot[0] += 1
+                for j, (column, kinds) in enumerate(measures):
+                    if kinds and rec["kind"] not in kinds:
+                        continue
+                    if column == "*":
+                        slot[1][j] += 1.0
+                    elif column == "#units":
+                        slot[1][j] = 1.0
+                    else:
+                        slot[1][j] += float(rec[column] or 0)
+        return [(u, c, n, tuple(v)) for (u, c), (n, v) in acc.items()]
+
+    def cell_stats(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[CellStat]:
+        return cell_stats_from_partials(
+            self.partial_sums(unit, dims, measures, filters), len(measures)
+        )
+
+    def bounded_sums(
+        self,
+        unit: str,
+        dims: Sequence[str],
+        measures: Sequence[MeasureSpec],
+        filters: Filters,
+        *,
+        clip: Sequence[float],
+        norm: str | None,
+        norm_bounds: Sequence[float],
+        max_cells: int | None,
+    ) -> list[tuple[Cell, tuple[float, ...]]]:
+        return bound_partials(
+            self.partial_sums(unit, dims, measures, filters),
+            clip=clip,
+            norm=norm,
+            norm_bounds=norm_bounds,
+            max_cells=max_cells,
+        )
+
+    # -- ledger ----------------------------------------------------------------------
+    def charge(
+        self,
+        analyst: str,
+        period: str,
+        currency: str,
+        amount: float,
+        limit: float,
+        entry: Mapping[str, Any],
+    ) -> float:
+        with self._lock:
+            spent = self.spent(analyst, period, currency)
+            if spent + amount > limit + EPS:
+                raise BudgetExceeded(
+                    f"analyst {analyst!r} has {max(limit - spent, 0):.4g} {currency} left in "
+                    f"period {period}; this release needs {amount:.4g}",
+                    requested=amount,
+                    remaining=max(limit - spent, 0.0),
+                )
+            self._ledger.append(
+                {
+                    "analyst": analyst,
+                    "period": period,
+                    "currency": currency,
+                    "amount": amount,
+                    "at": _now(),
+                    "entry": dict(entry),
+                }
+            )
+            return spent + amount
+
+    def spent(self, analyst: str, period: str, currency: str) -> float:
+        with self._lock:
+            self._check_open()
+            return sum(
+                float(e["amount"])
+                for e in self._ledger
+                if (e["analyst"], e["period"], e["currency"]) == (analyst, period, currency)
+            )
+
+    def ledger(self, analyst: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(e) for e in self._ledger if e["analyst"] == analyst]
+
+    def data_version(self) -> int:
+        return self._version
+
+    def close(self) -> None:
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this store is closed; open the tracker again")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _matches(row: Row, filters: Filters) -> bool:
+    for key, allowed in filters.items():
+        if key == "date_from":
+            if row["date"] < dt.date.fromisoformat(str(allowed)):
+                return False
+        elif key == "date_to":
+            if row["date"] > dt.date.fromisoformat(str(allowed)):
+                return False
+        elif key.startswith("extra."):
+            name = key[len("extra.") :]
+            if not any(f"|{name}={v}|" in (row["tags"] or "") for v in _values(allowed)):
+                return False
+        elif key == "resource_type":
+            continue  # applied per referral in _records
+        elif row[key] not in _values(allowed):
+            return False
+    return True
+
+
+def _values(allowed: Sequence[Any] | str) -> list[Any]:
+    return [allowed] if isinstance(allowed, str) else list(allowed)
+
+
+def _records(row: Row, dims: Sequence[str], filters: Filters) -> list[Row]:
+    """A row, or with referral resource types in play, one record per referral."""
+    if "resource_type" not in dims and "resource_type" not in filters:
+        return [row]
+    allowed = _values(filters["resource_type"]) if "resource_type" in filters else None
+    return [
+        {**row, "resource_type": code, "referral_total": count}
+        for code, count in sorted(row["referrals"].items())
+        if allowed is None or code in allowed
+    ]

@@ -1,0 +1,528 @@
+"""Profiles: one TOML file per state with its code lists, counties, tables and privacy policy.
+
+A profile is data, not code: a state adapts the model by writing one file. Loading checks the
+whole file and raises :class:`ProfileError` naming the file, the line and the key at fault.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from ._errors import ProfileError
+
+#: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
+CODED_FIELDS: tuple[str, ...] = (
+    "kind",
+    "setting",
+    "consultation_type",
+    "tier",
+    "modality",
+    "format",
+    "methods",
+    "competencies",
+    "resource_type",
+    "language",
+)
+#: Types an extra (state-specific) field may have.
+FIELD_TYPES: frozenset[str] = frozenset({"count", "bool", "code", "text", "hours", "minutes"})
+#: Dimensions a query may group by, besides a profile's coded extra fields.
+BASE_DIMENSIONS: tuple[str, ...] = (
+    "county",
+    "region",
+    "setting",
+    "kind",
+    "consultation_type",
+    "tier",
+    "modality",
+    "format",
+    "language",
+    "fiscal_year",
+    "quarter",
+    "resource_type",
+)
+SHIPPED: tuple[str, ...] = ("illinois", "california", "montana")
+PRIVACY_UNITS: frozenset[str] = frozenset({"consultant", "program"})
+
+
+@attrs.frozen(slots=True)
+class Code:
+    code: str
+    label: str
+
+
+@attrs.frozen(slots=True)
+class County:
+    code: str
+    label: str
+    region: str
+
+
+@attrs.frozen(slots=True)
+class KindSpec:
+    """An activity kind and the fields an activity of that kind must carry."""
+
+    code: str
+    label: str
+    required: tuple[str, ...] = ()
+    forbidden: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class FieldSpec:
+    """A state-specific extra field (stored in ``Activity.extra``)."""
+
+    name: str
+    type: str
+    label: str
+    codes: tuple[Code, ...] = ()
+    maximum: int | None = None
+    kinds: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True)
+class TableSpec:
+    """A state table the profile publishes (the only tables the state role can ask for)."""
+
+    name: str
+    title: str
+    measures: tuple[str, ...]
+    by: tuple[str, ...]
+    where: Mapping[str, tuple[Any, ...]] = attrs.field(factory=dict, hash=False)
+    tier: str | None = None
+
+
+@attrs.frozen(slots=True)
+class SuppressionPolicy:
+    min_consultants: int = 3
+    min_count: int = 11
+    dominance: float = 0.8
+    protection: float = 0.2
+
+
+@attrs.frozen(slots=True)
+class DPPolicy:
+    """Differential-privacy policy: budget per analyst per period, defaults and bounds."""
+
+    unit: str = "consultant"
+    budget_epsilon: float = 4.0
+    budget_rho: float = 0.5
+    period: str = "fiscal_year"
+    default_epsilon: float = 0.5
+    default_rho: float = 0.05
+    max_cells: int = 12
+    bounding: str = "norm"
+    #: per measure: the most one unit may add to one cell
+    bounds: Mapping[str, float] = attrs.field(factory=dict, hash=False)
+    #: per measure: the most one unit may add across all cells of a release (L1 norm)
+    norm_bounds: Mapping[str, float] = attrs.field(factory=dict, hash=False)
+
+
+@attrs.frozen(slots=True)
+class Profile:
+    """A loaded, checked profile. Build it with :func:`load_profile`."""
+
+    name: str
+    label: str
+    source: str
+    fiscal_year_start_month: int
+    start_date: dt.date
+    codes: Mapping[str, tuple[Code, ...]] = attrs.field(hash=False)
+    counties: tuple[County, ...]
+    regions: tuple[Code, ...]
+    kinds: Mapping[str, KindSpec] = attrs.field(hash=False)
+    fields: Mapping[str, FieldSpec] = attrs.field(hash=False)
+    tables: tuple[TableSpec, ...]
+    suppression: SuppressionPolicy
+    dp: DPPolicy
+    max_counts: Mapping[str, int] = attrs.field(hash=False)
+
+    # -- lookups -------------------------------------------------------------------------
+    def code_set(self, field: str) -> frozenset[str]:
+        if field == "county":
+            return frozenset(c.code for c in self.counties)
+        if field == "region":
+            return frozenset(r.code for r in self.regions)
+        if field in self.fields:
+            return frozenset(c.code for c in self.fields[field].codes)
+        return frozenset(c.code for c in self.codes.get(field, ()))
+
+    def code_label(self, field: str, code: str) -> str:
+        """The human label of a code (the code itself when it has none)."""
+        if field == "county":
+            pool: Sequence[Code | County] = self.counties
+        elif field == "region":
+            pool = self.regions
+        elif field in self.fields:
+            pool = self.fields[field].codes
+        else:
+            pool = self.codes.get(field, ())
+        for c in pool:
+            if c.code == code:
+                return c.label
+        return str(code)
+
+    def region_of(self, county: str) -> str | None:
+        for c in self.counties:
+            if c.code == county:
+                return c.region
+        return None
+
+    def fiscal_year(self, day: dt.date) -> int:
+        """Fiscal years are named by the calendar year they end in (FY2025 = Jul 2024–Jun 2025)."""
+        if self.fiscal_year_start_month == 1:
+            return day.year
+        return day.year + 1 if day.month >= self.fiscal_year_start_month else day.year
+
+    def fiscal_quarter(self, day: dt.date) -> int:
+        return ((day.month - self.fiscal_year_start_month) % 12) // 3 + 1
+
+    def fiscal_year_bounds(self, fiscal_year: int) -> tuple[dt.date, dt.date]:
+        """First and last day of a fiscal year."""
+        m = self.fiscal_year_start_month
+        start = dt.date(fiscal_year if m == 1 else fiscal_year - 1, m, 1)
+        end_year, end_month = (start.year + 1, m) if m > 1 else (start.year + 1, 1)
+        return start, dt.date(end_year, end_month, 1) - dt.timedelta(days=1)
+
+    def table(self, name: str) -> TableSpec:
+        for t in self.tables:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def dimensions(self) -> tuple[str, ...]:
+        extra = tuple(n for n, f in self.fields.items() if f.type in ("code", "bool"))
+        return BASE_DIMENSIONS + extra
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_profile(name_or_path: str | Path = "illinois") -> Profile:
+    """Load a shipped profile by name (``"illinois"``, ``"california"``, ``"montana"``) or a
+    TOML file by path. Raises :class:`ProfileError` naming file, line and key for any fault."""
+    if isinstance(name_or_path, Profile):
+        return name_or_path
+    text, source = _read(name_or_path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{source}: not valid TOML: {exc}") from None
+    return _Builder(text, source).build(data)
+
+
+def _read(name_or_path: str | Path) -> tuple[str, str]:
+    s = str(name_or_path)
+    if s in SHIPPED:
+        ref = resources.files("iecmhc_tracker") / "profiles" / f"{s}.toml"
+        return ref.read_text(encoding="utf-8"), f"profiles/{s}.toml"
+    path = Path(s)
+    if not path.suffix and not path.exists():
+        raise ProfileError(
+            f"unknown profile {s!r}: give one of {', '.join(SHIPPED)} or the path of a TOML file"
+        )
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise ProfileError(f"cannot read profile {s!r}: {exc.strerror}") from None
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+
+
+class _Builder:
+    """Turns parsed TOML into a Profile, locating every fault in the source text."""
+
+    def __init__(self, text: str, source: str) -> None:
+        self.text = text
+        self.lines = text.splitlines()
+        self.source = source
+
+    def fail(self, key: str, message: str, needle: str | None = None, nth: int = 1) -> ProfileError:
+        line = self._line_of(needle if needle is not None else key.rsplit(".", 1)[-1], nth)
+        at = f", line {line}" if line else ""
+        return ProfileError(f"{self.source}{at}, key {key!r}: {message}")
+
+    def _line_of(self, needle: str, nth: int = 1) -> int | None:
+        seen = 0
+        pattern = re.compile(r"(?<![\w-])" + re.escape(needle) + r"(?![\w-])")
+        for i, line in enumerate(self.lines, 1):
+            if pattern.search(line.split("#", 1)[0]):
+                seen += 1
+                if seen == nth:
+                    return i
+        return None
+
+    # small typed getters -------------------------------------------------------------
+    def _table(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(f"{path}{key}", "must be a table")
+        return value
+
+    def _str(self, data: Mapping[str, Any], key: str, path: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value:
+            raise self.fail(f"{path}{key}", "must be a non-empty string")
+        return value
+
+    def _num(self, data: Mapping[str, Any], key: str, path: str, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise self.fail(f"{path}{key}", f"must be a non-negative number, not {value!r}")
+        return float(value)
+
+    def _codes(self, raw: Any, key: str) -> tuple[Code, ...]:
+        if not isinstance(raw, list):
+            raise self.fail(key, "must be an array of { code = …, label = … } tables")
+        out: list[Code] = []
+        seen: set[str] = set()
+        for entry in raw:
+            if isinstance(entry, str):
+                entry = {"code": entry, "label": entry.replace("_", " ").capitalize()}
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("code"), str):
+                raise self.fail(key, f"entry {entry!r} needs a string 'code'")
+            code = entry["code"]
+            if not _SLUG.match(code):
+                raise self.fail(
+                    key, f"code {code!r} must be lowercase letters, digits and _", needle=code
+                )
+            if code in seen:
+                raise self.fail(key, f"duplicate code {code!r}", needle=code, nth=2)
+            seen.add(code)
+            out.append(Code(code, str(entry.get("label", code))))
+        return tuple(out)
+
+    def build(self, data: Mapping[str, Any]) -> Profile:
+        meta = self._table(data, "profile", "")
+        name = self._str(meta, "name", "profile.")
+        label = self._str(meta, "label", "profile.", default=name.title())
+        month = meta.get("fiscal_year_start_month", 7)
+        if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+            raise self.fail(
+                "profile.fiscal_year_start_month", f"must be a month number 1–12, not {month!r}"
+            )
+        start = meta.get("start_date", dt.date(2015, 1, 1))
+        if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+            raise self.fail("profile.start_date", "must be a TOML date like 2020-07-01")
+
+        raw_codes = self._table(data, "codes", "")
+        codes: dict[str, tuple[Code, ...]] = {}
+        for key, raw in raw_codes.items():
+            if key not in CODED_FIELDS:
+                raise self.fail(
+                    f"codes.{key}",
+                    f"unknown coded field; expected one of {', '.join(CODED_FIELDS)}",
+                )
+            codes[key] = self._codes(raw, f"codes.{key}")
+        if not codes.get("kind"):
+            raise self.fail("codes.kind", "a profile must list at least one activity kind")
+
+        regions = self._codes(data.get("regions", []), "regions")
+        region_set = {r.code for r in regions}
+        counties: list[County] = []
+        seen: set[str] = set()
+        for entry in data.get("counties", []):
+            if not isinstance(entry, Mapping):
+                raise self.fail("counties", f"entry {entry!r} must be a table")
+            code = entry.get("code")
+            if not isinstance(code, str) or not _SLUG.match(code):
+                raise self.fail("counties", f"county code {code!r} must be a lowercase slug")
+            if code in seen:
+                raise self.fail("counties", f"duplicate county {code!r}", needle=code, nth=2)
+            seen.add(code)
+            region = entry.get("region")
+            if region not in region_set:
+                raise self.fail(
+                    "counties", f"county {code!r} names unknown region {region!r}", needle=code
+                )
+            counties.append(County(code, str(entry.get("label", code)), str(region)))
+        if not counties:
+            raise self.fail("counties", "a profile must list its counties")
+
+        kind_codes = {c.code for c in codes["kind"]}
+        fields = self._fields(self._table(data, "fields", ""), kind_codes)
+        known_fields = set(_ACTIVITY_FIELDS) | set(fields)
+        kinds: dict[str, KindSpec] = {}
+        rules = self._table(data, "kinds", "")
+        for key in rules:
+            if key not in kind_codes:
+                raise self.fail(f"kinds.{key}", "is not listed in codes.kind")
+        for c in codes["kind"]:
+            rule = self._table(rules, c.code, "kinds.")
+            req = tuple(rule.get("required", ()))
+            forb = tuple(rule.get("forbidden", ()))
+            for f in req + forb:
+                if f not in known_fields:
+                    raise self.fail(f"kinds.{c.code}", f"names unknown field {f!r}", needle=f)
+            kinds[c.code] = KindSpec(c.code, c.label, req, forb)
+
+        max_counts = {k: int(v) for k, v in self._table(data, "limits", "").items()}
+        tables = self._tables(data.get("tables", []), codes, fields)
+        supp, dp_policy = self._privacy(self._table(data, "privacy", ""))
+        return Profile(
+            name=name,
+            label=label,
+            source=self.source,
+            fiscal_year_start_month=month,
+            start_date=start,
+            codes=codes,
+            counties=tuple(counties),
+            regions=regions,
+            kinds=kinds,
+            fields=fields,
+            tables=tables,
+            suppression=supp,
+            dp=dp_policy,
+            max_counts=max_counts,
+        )
+
+    def _fields(self, raw: Mapping[str, Any], kind_codes: set[str]) -> dict[str, FieldSpec]:
+        fields: dict[str, FieldSpec] = {}
+        for name, spec in raw.items():
+            key = f"fields.{name}"
+            if not _SLUG.match(name) or name in _ACTIVITY_FIELDS:
+                raise self.fail(key, "extra field names must be new lowercase slugs")
+            if not isinstance(spec, Mapping):
+                raise self.fail(key, "must be a table with a 'type'")
+            ftype = spec.get("type")
+            if ftype not in FIELD_TYPES:
+                raise self.fail(
+                    f"{key}.type",
+                    f"unknown field type {ftype!r}; use one of {', '.join(sorted(FIELD_TYPES))}",
+                    needle=str(ftype),
+                )
+            codes = self._codes(spec.get("codes", []), f"{key}.codes") if ftype == "code" else ()
+            if ftype == "code" and not codes:
+                raise self.fail(f"{key}.codes", "a code field needs a code list")
+            kinds = tuple(spec.get("kinds", ()))
+            for k in kinds:
+                if k not in kind_codes:
+                    raise self.fail(f"{key}.kinds", f"unknown kind {k!r}", needle=k)
+            maximum = spec.get("max")
+            fields[name] = FieldSpec(
+                name, ftype, str(spec.get("label", name)), codes, maximum, kinds
+            )
+        return fields
+
+    def _tables(
+        self,
+        raw: Any,
+        codes: Mapping[str, tuple[Code, ...]],
+        fields: Mapping[str, FieldSpec],
+    ) -> tuple[TableSpec, ...]:
+        from ._measures import MEASURES  # local: measures import profile types
+
+        if not isinstance(raw, list):
+            raise self.fail("tables", "must be an array of tables ([[tables]])")
+        dims = set(BASE_DIMENSIONS) | {n for n, f in fields.items() if f.type in ("code", "bool")}
+        out: list[TableSpec] = []
+        names: set[str] = set()
+        for t in raw:
+            name = self._str(t, "name", "tables.")
+            if name in names:
+                raise self.fail("tables.name", f"duplicate table {name!r}", needle=name, nth=2)
+            names.add(name)
+            measures = tuple(t.get("measures", ()))
+            by = tuple(t.get("by", ()))
+            for m in measures:
+                if m not in MEASURES:
+                    raise self.fail(f"tables.{name}.measures", f"unknown measure {m!r}", needle=m)
+            if not measures:
+                raise self.fail(f"tables.{name}.measures", "a table needs a measure", needle=name)
+            for d in by:
+                if d not in dims:
+                    raise self.fail(f"tables.{name}.by", f"unknown dimension {d!r}", needle=d)
+            where_raw = t.get("where", {})
+            where = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in where_raw.items()}
+            for k in where:
+                if k not in dims:
+                    raise self.fail(f"tables.{name}.where", f"unknown dimension {k!r}", needle=k)
+            out.append(
+                TableSpec(name, str(t.get("title", name)), measures, by, where, t.get("tier"))
+            )
+        return tuple(out)
+
+    def _privacy(self, raw: Mapping[str, Any]) -> tuple[SuppressionPolicy, DPPolicy]:
+        s = self._table(raw, "suppression", "privacy.")
+        p = "privacy.suppression."
+        dominance = self._num(s, "dominance", p, 0.8)
+        if not 0 < dominance <= 1:
+            raise self.fail(p + "dominance", "must be a share in (0, 1], e.g. 0.8 for 80 %")
+        supp = SuppressionPolicy(
+            min_consultants=int(self._num(s, "min_consultants", p, 3)),
+            min_count=int(self._num(s, "min_count", p, 11)),
+            dominance=dominance,
+            protection=self._num(s, "protection", p, 0.2),
+        )
+        d = self._table(raw, "dp", "privacy.")
+        p = "privacy.dp."
+        unit = d.get("unit", "consultant")
+        if unit not in PRIVACY_UNITS:
+            raise self.fail(p + "unit", f"privacy unit must be consultant or program, not {unit!r}")
+        period = d.get("period", "fiscal_year")
+        if period not in ("fiscal_year", "month", "forever"):
+            raise self.fail(p + "period", "must be fiscal_year, month or forever")
+        bounding = d.get("bounding", "norm")
+        if bounding not in ("norm", "max_cells"):
+            raise self.fail(p + "bounding", "must be norm or max_cells")
+        from ._measures import MEASURES
+
+        bounds = self._table(d, "bounds", p)
+        norms = self._table(d, "norm_bounds", p)
+        for table, key in ((bounds, "bounds"), (norms, "norm_bounds")):
+            for m, v in table.items():
+                if m not in MEASURES:
+                    raise self.fail(f"{p}{key}.{m}", f"unknown measure {m!r}", needle=m)
+                if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+                    raise self.fail(f"{p}{key}.{m}", "must be a positive number", needle=m)
+        policy = DPPolicy(
+            unit=unit,
+            budget_epsilon=self._num(d, "budget_epsilon", p, 4.0),
+            budget_rho=self._num(d, "budget_rho", p, 0.5),
+            period=period,
+            default_epsilon=self._num(d, "default_epsilon", p, 0.5),
+            default_rho=self._num(d, "default_rho", p, 0.05),
+            max_cells=int(self._num(d, "max_cells", p, 12)),
+            bounding=bounding,
+            bounds={k: float(v) for k, v in bounds.items()},
+            norm_bounds={k: float(v) for k, v in norms.items()},
+        )
+        return supp, policy
+
+
+# Field names of Activity (kept here so profile checks need not import the model).
+_ACTIVITY_FIELDS: tuple[str, ...] = (
+    "id",
+    "consultant",
+    "program",
+    "date",
+    "county",
+    "setting",
+    "kind",
+    "consultation_type",
+    "tier",
+    "modality",
+    "format",
+    "methods",
+    "competencies",
+    "hours",
+    "minutes",
+    "children_benefiting",
+    "staff_influenced",
+    "families",
+    "participants",
+    "rated_worthwhile",
+    "referrals",
+    "recommended_consultation",
+    "language",
+    "note",
+    "extra",
+)

@@ -1,0 +1,151 @@
+"""The storage contract. A backend speaks rows and per-unit partial sums, never queries or
+releases: everything above this line (roles, suppression, noise) is the library's, everything
+below it (SQL, files, memory) is the backend's.
+
+Contract, for every implementation
+----------------------------------
+
+Rows
+    A row is a ``dict`` whose keys are :data:`~iecmhc_tracker._rows.ROW_COLUMNS` plus
+    ``"referrals"`` (``dict`` resource type -> count). ``id`` is the canonical UUID string;
+    ``date`` a :class:`datetime.date`; ``hours`` a ``float`` or ``None``. Rows handed to a store
+    are already validated. A store returns rows with the same keys and values it was given, plus
+    ``recorded_at``, ``updated_at``, ``updated_by``, ``deleted_at`` and ``deleted_by``.
+
+``insert(rows, *, atomic=True) -> (inserted, duplicates, conflicts)``
+    Idempotent on ``id``. A row whose id is stored (or appears earlier in the same batch) with
+    the same ``content_hash`` is a *duplicate* and is not written again; with another hash it
+    is a *conflict* and is never written over the stored one. With ``atomic=True`` a batch
+    with any conflict writes nothing (the lists still say what would have happened); the
+    whole batch is one transaction either way, so a crash leaves all of it or none.
+    Returns three lists of ids.
+
+``get(id)``, ``rows(consultant=..., program=..., include_deleted=False)``
+    One row or ``None``; or the live rows of one consultant or one program (exactly one of
+    the two must be given), ordered by ``(date, id)``.
+
+``amend(id, row, *, by, at)`` / ``delete(id, *, by, at)``
+    Replace a live row's content (same id) or mark it deleted, keeping who and when.
+    ``NotFound`` when no live row has that id. Deleted rows never count in aggregates.
+
+Aggregation (what every release is built on; rows never leave the store for it)
+    ``dims`` are names from :data:`~iecmhc_tracker._rows.DIMENSION_COLUMNS` or
+    ``"resource_type"``. ``measures`` are ``(column, kinds)`` pairs: the per-row value is the
+    column's value (``NULL`` -> 0), or 1 when ``column`` is ``"*"``, counted only on rows whose
+    ``kind`` is in ``kinds`` (every row when ``kinds`` is empty). ``column == "#units"`` is 1
+    per (unit, cell) — the distinct count of units. With ``"resource_type"`` among ``dims``
+    each (row, referral) pair is a record and ``referral_total`` is that referral's count.
+    ``filters`` map a dimension column to the values it may take, ``"date_from"`` /
+    ``"date_to"`` to an inclusive ISO date, and ``"extra.NAME"`` to values of an extra field
+    (matched in ``tags``). ``unit`` is ``"consultant"`` or ``"program"`` (rows without a
+    program are left out when the unit is the program).
+
+``partial_sums(unit, dims, measures, filters) -> [(unit_id, cell, n_records, sums)]``
+    The primitive: one tuple per (unit, cell), ``cell`` a tuple of dimension values and
+    ``sums`` a tuple of floats, one per measure.
+
+``cell_stats(unit, dims, measures, filters) -> [(cell, n_records, n_units, sums, top_unit)]``
+    Per cell: records, distinct units, the measures' sums, and per measure the largest one
+    unit's share of it (``top_unit``: the largest per-unit partial sum). For suppression.
+
+``bounded_sums(unit, dims, measures, filters, *, clip, norm, norm_bounds, max_cells)``
+    returns ``[(cell, sums)]``.
+    Per cell, the sum over units of each unit's bounded contribution: every per-(unit, cell)
+    partial sum of measure ``j`` is first clipped to ``[0, clip[j]]``; then, with
+    ``norm="l1"`` (or ``"l2"``), each unit's vector over cells of measure ``j`` is scaled by
+    ``min(1, norm_bounds[j] / ||v||)``; with ``norm="max_cells"`` a unit keeps at most
+    ``max_cells`` cells, chosen uniformly at random per unit from an OS-seeded source; with
+    ``norm=None`` only clipping applies. Cells no unit touches are absent.
+
+Budget ledger (authorisation and charge in one transaction, safe across processes)
+    ``charge(analyst, period, currency, amount, limit, entry) -> float`` adds ``amount`` to the
+    analyst's spend of ``currency`` (``"epsilon"`` or ``"rho"``) in ``period`` only if the new
+    total stays ``<= limit`` (plus 1e-9), and returns the new total; otherwise raises
+    ``BudgetExceeded`` and writes nothing. ``entry`` (a JSON-able dict) is kept in the audit
+    log with the charge. ``spent(analyst, period, currency) -> float``;
+    ``ledger(analyst) -> [dict]`` the audit log, oldest first.
+
+``data_version() -> int``
+    Changes whenever live data changes (insert, amend, delete); equal numbers mean equal data.
+
+``close()``
+    Release connections and files. A closed store may not be used again.
+
+Every failure of the backend itself surfaces as :class:`StorageError` (or a subclass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from ._rows import Row
+
+MeasureSpec = tuple[str, tuple[str, ...]]
+Filters = Mapping[str, Sequence[Any] | str]
+Cell = tuple[Any, ...]
+InsertOutcome = tuple[list[str], list[str], list[str]]
+PartialSum = tuple[str, Cell, int, tuple[float, ...]]
+CellStat = tuple[Cell, int, int, tuple[float, ...], tuple[float, ...]]
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A storage backend; see this module's docstring for the whole contract."""
+
+    url: str
+
+    def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome: ...
+
+    def get(self, id: str) -> Row | None: ...
+
+    def rows(
+        self,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        include_deleted: bool = False,
+    ) -> list[Row]: ...
+
+    def amend(self, id: str, row: Row, *, by: str, at: Any) -> None: ...
+
+    def delete(self, id: str, *, by: str, at: Any) -> None: ...
+
+    def partial_sums(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[PartialSum]: ...
+
+    def cell_stats(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[CellStat]: ...
+
+    def bounded_sums(
+        self,
+        unit: str,
+        dims: Sequence[str],
+        measures: Sequence[MeasureSpec],
+        filters: Filters,
+        *,
+        clip: Sequence[float],
+        norm: str | None,
+        norm_bounds: Sequence[float],
+        max_cells: int | None,
+    ) -> list[tuple[Cell, tuple[float, ...]]]: ...
+
+    def charge(
+        self,
+        analyst: str,
+        period: str,
+        currency: str,
+        amount: float,
+        limit: float,
+        entry: Mapping[str, Any],
+    ) -> float: ...
+
+    def spent(self, analyst: str, period: str, currency: str) -> float: ...
+
+    def ledger(self, analyst: str) -> list[dict[str, Any]]: ...
+
+    def data_version(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,184 @@
+"""The entry point: ``Tracker.open(url, profile=...)`` and the role views it hands out."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ._backends import open_store
+from ._errors import ConflictError, Problem, ValidationError
+from ._model import Activity
+from ._profile import Profile, load_profile
+from ._rows import Row, to_row
+from ._store import Store
+from ._validate import problems as find_problems
+
+if TYPE_CHECKING:
+    from ._views import ConsultantView, ProgramView
+
+DEFAULT_URL = "sqlite:///tracker.db"
+Record = Activity | Mapping[str, Any]
+
+
+@attrs.frozen(slots=True)
+class ImportResult:
+    """What ``record_many`` did: rows written, rows already stored, and every rejected row.
+
+    ``rejected`` holds one :class:`Problem` per problem, with its 1-based ``row`` number in the
+    input. A batch with any rejected row writes nothing (``inserted == 0`` for it).
+    """
+
+    inserted: int = 0
+    duplicates: int = 0
+    rejected: tuple[Problem, ...] = ()
+    total: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    @property
+    def rejected_rows(self) -> list[int]:
+        return sorted({p.row for p in self.rejected if p.row is not None})
+
+
+class Tracker:
+    """Records activity into a store under a profile, and hands out role-scoped views."""
+
+    def __init__(
+        self,
+        store: Store,
+        profile: Profile,
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+        cache_dir: str | Path | None = None,
+    ) -> None:
+        self.store = store
+        self.profile = profile
+        self._today = today
+        self._cache_dir = cache_dir
+
+    @classmethod
+    def open(
+        cls,
+        url: str = DEFAULT_URL,
+        profile: str | Path | Profile = "illinois",
+        *,
+        today: Callable[[], dt.date] = dt.date.today,
+        cache_dir: str | Path | None = None,
+        **store_options: Any,
+    ) -> Tracker:
+        """Open (creating if needed) the store at ``url`` under ``profile``.
+
+        ``url``: ``sqlite:///path`` (default ``sqlite:///tracker.db``), ``memory://``,
+        ``postgresql+psycopg://…`` or ``mysql+pymysql://…``. ``profile``: a shipped profile's
+        name, a TOML path or a loaded :class:`Profile`. Extra keyword arguments go to the store
+        (e.g. ``table_prefix="iecmhc_"``).
+        """
+        prof = profile if isinstance(profile, Profile) else load_profile(profile)
+        return cls(open_store(url, **store_options), prof, today=today, cache_dir=cache_dir)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing -----------------------------------------------------------------------
+    def check(self, record: Record) -> Activity:
+        """Validate without storing: the Activity, or ``ValidationError`` with every problem."""
+        activity = record if isinstance(record, Activity) else Activity.from_dict(record)
+        found = find_problems(activity, self.profile, self._today())
+        if found:
+            raise ValidationError(found)
+        return activity
+
+    def record(self, record: Record) -> Activity:
+        """Validate and store one activity; returns it. Re-recording the same content is a
+        no-op; the same id with other content raises :class:`ConflictError`."""
+        activity = self.check(record)
+        _, _, conflicts = self.store.insert([to_row(activity, self.profile)])
+        if conflicts:
+            raise ConflictError(
+                f"activity {activity.id} is already stored with different content; amend it "
+                "through the consultant's view instead of recording it again"
+            )
+        return activity
+
+    def record_many(
+        self,
+        records: Iterable[Record],
+        *,
+        batch_size: int | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Validate and store many activities, idempotently on ``Activity.id``.
+
+        Each batch (the whole input when ``batch_size`` is None) is all-or-nothing: if any
+        row of it is invalid or conflicts with a stored activity, none of it is written and
+        every problem is reported with its row number. ``progress`` is called with the number
+        of rows handled after each batch.
+        """
+        inserted = duplicates = total = 0
+        rejected: list[Problem] = []
+        batch: list[tuple[int, Row]] = []
+        batch_bad: list[Problem] = []
+
+        def flush() -> None:
+            nonlocal inserted, duplicates
+            if batch and not batch_bad:
+                ins, dup, conf = self.store.insert([r for _, r in batch])
+                if conf:
+                    numbers = {r["id"]: n for n, r in batch}
+                    for cid in dict.fromkeys(conf):
+                        batch_bad.append(
+                            Problem(
+                                "id",
+                                "conflict",
+                                "already stored with different content; amend it instead",
+                                row=numbers.get(cid),
+                            )
+                        )
+                else:
+                    inserted += len(ins)
+                    duplicates += len(dup)
+            rejected.extend(batch_bad)
+            if progress is not None:
+                progress(total)
+            batch.clear()
+            batch_bad.clear()
+
+        today = self._today()
+        for number, record in enumerate(records, 1):
+            total = number
+            try:
+                activity = record if isinstance(record, Activity) else Activity.from_dict(record)
+                found = find_problems(activity, self.profile, today)
+            except ValidationError as exc:
+                found = list(exc.problems)
+            if found:
+                batch_bad.extend(attrs.evolve(p, row=number) for p in found)
+            else:
+                batch.append((number, to_row(activity, self.profile)))
+            if batch_size is not None and len(batch) + len(batch_bad) >= batch_size:
+                flush()
+        flush()
+        return ImportResult(inserted, duplicates, tuple(rejected), total)
+
+    # -- roles -------------------------------------------------------------------------
+    def as_consultant(self, consultant: str) -> ConsultantView:
+        from ._views import ConsultantView
+
+        return ConsultantView(self, consultant)
+
+    def as_program(self, program: str) -> ProgramView:
+        from ._views import ProgramView
+
+        return ProgramView(self, program)

@@ -1,0 +1,266 @@
+"""Validation: small named rules, composed per field, each returning the problems it finds.
+
+Every rule is a pure function ``(activity, profile, today) -> Iterable[Problem]``; ``validate``
+runs all of them and returns every problem, never stopping at the first. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ._errors import Problem, ValidationError
+from ._model import COUNT_FIELDS, Activity
+from ._pii import screen
+from ._profile import Profile
+
+Rule = Callable[[Activity, Profile, dt.date], Iterable[Problem]]
+
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+NOTE_MAX = 4000
+DEFAULT_MAX_COUNTS: dict[str, int] = {
+    "minutes": 24 * 60,
+    "children_benefiting": 500,
+    "staff_influenced": 300,
+    "families": 300,
+    "participants": 1000,
+    "rated_worthwhile": 1000,
+    "referrals": 100,
+}
+_SINGLE_CODED = ("setting", "consultation_type", "tier", "modality", "format", "language")
+_QUARTER = Decimal("0.25")
+
+
+def pseudonym(field: str, *, required: bool) -> Rule:
+    """A pseudonymous id: short, printable, no spaces (never a person's name or e-mail)."""
+
+    def rule(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+        value = getattr(a, field)
+        if value is None:
+            if required:
+                yield Problem(field, "required", "is required")
+            return
+        if not ID_PATTERN.match(value):
+            yield Problem(
+                field,
+                "pseudonym",
+                "must be a pseudonymous id of 1–64 letters, digits or . _ : - (no spaces), "
+                "such as c-7f3a",
+            )
+        elif "@" in value:  # pragma: no cover - the pattern excludes @ already
+            yield Problem(field, "pseudonym", "must not be an e-mail address")
+
+    rule.__name__ = f"pseudonym_{field}"
+    return rule
+
+
+def in_code_list(field: str) -> Rule:
+    """A single coded value must be one of the profile's codes for that field."""
+
+    def rule(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+        value = getattr(a, field)
+        if value is None:
+            return
+        allowed = p.code_set(field)
+        if not allowed:
+            yield Problem(field, "not_in_profile", f"is not recorded by the {p.label} profile")
+        elif value not in allowed:
+            yield Problem(field, "unknown_code", _unknown(value, allowed, field))
+
+    rule.__name__ = f"in_code_list_{field}"
+    return rule
+
+
+def all_in_code_list(field: str, list_name: str | None = None) -> Rule:
+    """Every code of a multi-valued field must be one of the profile's codes."""
+    list_name = list_name or field
+
+    def rule(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+        values = getattr(a, field)
+        if field == "referrals":
+            values = [code for code, _ in values]
+        if not values:
+            return
+        allowed = p.code_set(list_name)
+        for v in values:
+            if v not in allowed:
+                yield Problem(field, "unknown_code", _unknown(v, allowed, list_name))
+
+    rule.__name__ = f"all_in_code_list_{field}"
+    return rule
+
+
+def _unknown(value: str, allowed: frozenset[str], field: str) -> str:
+    shown = ", ".join(sorted(allowed)[:12]) + (" …" if len(allowed) > 12 else "")
+    safe = (
+        value
+        if len(value) <= 40 and value.isprintable()
+        else value[:40].encode("unicode_escape").decode()
+    )
+    return f"unknown {field} code {safe!r}; expected one of: {shown}"
+
+
+def date_in_range(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    if a.date > today:
+        yield Problem("date", "future", f"{a.date.isoformat()} is in the future")
+    if a.date < p.start_date:
+        yield Problem(
+            "date",
+            "too_early",
+            f"{a.date.isoformat()} is before the {p.label} tracker starts "
+            f"({p.start_date.isoformat()})",
+        )
+
+
+def hours_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    h = a.hours
+    if h is None:
+        return
+    if h <= 0:
+        yield Problem("hours", "range", "must be more than 0")
+    elif h > 24:
+        yield Problem("hours", "range", "must be at most 24 for one day's entry")
+    elif h % _QUARTER != 0:
+        yield Problem("hours", "quarter_hour", "must be in quarter hours (0.25, 0.5, 0.75 …)")
+
+
+def counts_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    for field in COUNT_FIELDS:
+        v = getattr(a, field)
+        if v is None:
+            continue
+        limit = p.max_counts.get(field, DEFAULT_MAX_COUNTS[field])
+        if v < 0:
+            yield Problem(field, "negative", "must not be negative")
+        elif v > limit:
+            yield Problem(field, "too_large", f"must be at most {limit} for one entry")
+    if a.minutes is not None and a.minutes == 0:
+        yield Problem("minutes", "range", "must be at least 1 minute")
+    if (
+        a.rated_worthwhile is not None
+        and a.participants is not None
+        and a.rated_worthwhile > a.participants
+    ):
+        yield Problem(
+            "rated_worthwhile", "exceeds", "cannot be more than the number of participants"
+        )
+
+
+def referrals_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    limit = p.max_counts.get("referrals", DEFAULT_MAX_COUNTS["referrals"])
+    for code, count in a.referrals:
+        if count < 1:
+            yield Problem("referrals", "range", f"count for {code!r} must be at least 1")
+        elif count > limit:
+            yield Problem("referrals", "too_large", f"count for {code!r} must be at most {limit}")
+
+
+def kind_rules(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    spec = p.kinds.get(a.kind)
+    if spec is None:
+        return  # unknown kind is reported by in_code_list("kind")
+    extra = a.extra_fields
+    for f in spec.required:
+        value = extra.get(f) if f in p.fields else getattr(a, f)
+        if value is None or value == () or value == "":
+            yield Problem(f, "required", f"is required for a {spec.label.lower()} entry")
+    for f in spec.forbidden:
+        value = extra.get(f) if f in p.fields else getattr(a, f)
+        if value not in (None, (), ""):
+            yield Problem(f, "not_applicable", f"does not apply to a {spec.label.lower()} entry")
+
+
+def extra_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    for name, value in a.extra:
+        field = f"extra.{name}"
+        spec = p.fields.get(name)
+        if spec is None:
+            yield Problem(field, "unknown_field", f"is not a field of the {p.label} profile")
+            continue
+        if spec.kinds and a.kind not in spec.kinds and value is not None:
+            yield Problem(field, "not_applicable", f"applies only to {', '.join(spec.kinds)}")
+        yield from _typed(field, spec.type, value, spec.maximum, p.code_set(name))
+
+
+def _typed(
+    field: str, ftype: str, value: Any, maximum: int | None, codes: frozenset[str]
+) -> Iterator[Problem]:
+    if value is None:
+        return
+    if ftype in ("count", "minutes"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            yield Problem(field, "type", "must be a whole number")
+        elif value < 0:
+            yield Problem(field, "negative", "must not be negative")
+        elif maximum is not None and value > maximum:
+            yield Problem(field, "too_large", f"must be at most {maximum}")
+    elif ftype == "bool":
+        if not isinstance(value, bool):
+            yield Problem(field, "type", "must be yes/no (true or false)")
+    elif ftype == "code":
+        if value not in codes:
+            yield Problem(field, "unknown_code", f"expected one of: {', '.join(sorted(codes))}")
+    elif ftype == "hours":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24:
+            yield Problem(field, "range", "must be hours between 0 and 24")
+    elif ftype == "text" and (not isinstance(value, str) or len(value) > 200):
+        yield Problem(field, "type", "must be text of at most 200 characters")
+
+
+def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    note = a.note
+    if note is None:
+        return
+    if len(note) > NOTE_MAX:
+        yield Problem("note", "too_long", f"must be at most {NOTE_MAX} characters")
+        return
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in note):
+        yield Problem("note", "control_character", "must not contain control characters")
+    for hit in screen(note):
+        yield Problem(
+            "note",
+            f"pii_{hit.kind}",
+            f"seems to contain {hit.label}; notes must hold no personal data — remove it",
+        )
+
+
+RULES: tuple[Rule, ...] = (
+    pseudonym("consultant", required=True),
+    pseudonym("program", required=False),
+    in_code_list("county"),
+    in_code_list("kind"),
+    *(in_code_list(f) for f in _SINGLE_CODED),
+    all_in_code_list("methods"),
+    all_in_code_list("competencies"),
+    all_in_code_list("referrals", "resource_type"),
+    date_in_range,
+    hours_valid,
+    counts_valid,
+    referrals_valid,
+    kind_rules,
+    extra_valid,
+    note_valid,
+)
+
+
+def problems(activity: Activity, profile: Profile, today: dt.date | None = None) -> list[Problem]:
+    """Every problem of ``activity`` under ``profile`` (empty when it is valid)."""
+    day = today or dt.date.today()
+    return [p for rule in RULES for p in rule(activity, profile, day)]
+
+
+def validate(
+    record: Activity | Mapping[str, Any], profile: Profile, today: dt.date | None = None
+) -> Activity:
+    """Return the record as a valid Activity or raise :class:`ValidationError` with all problems.
+
+    Accepts an :class:`Activity` or a mapping; raises nothing but ``ValidationError``.
+    """
+    activity = record if isinstance(record, Activity) else Activity.from_dict(record)
+    found = problems(activity, profile, today)
+    if found:
+        raise ValidationError(found)
+    return activity

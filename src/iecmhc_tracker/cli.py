@@ -1,0 +1,101 @@
+"""The ``iecmhc`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._errors import TrackerError
+from ._profile import load_profile
+from ._synthetic import generate
+from ._tracker import Tracker
+
+app = typer.Typer(
+    help="Track IECMHC activity and publish privacy-safe statewide numbers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True)
+app.add_typer(profile_app, name="profile")
+console = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[str, typer.Option("--db", help="Store URL (sqlite:///…, memory://, …)")]
+ProfileOption = Annotated[str, typer.Option("--profile", help="Profile name or TOML path")]
+
+
+def _fail(exc: Exception, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    return typer.Exit(code)
+
+
+@app.command()
+def demo(
+    db: DbOption = "memory://",
+    profile: ProfileOption = "illinois",
+    activities: Annotated[int, typer.Option(help="How many activities to generate")] = 20000,
+    consultants: Annotated[int, typer.Option(help="How many consultants")] = 240,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic data")] = 7,
+) -> None:
+    """Generate realistic synthetic activity and print what it adds up to."""
+    try:
+        with Tracker.open(db, profile) as tracker:
+            data = generate(
+                tracker.profile,
+                activities,
+                consultants=consultants,
+                seed=seed,
+                today=dt.date.today(),
+            )
+            result = tracker.record_many(data, batch_size=5000)
+            _print_demo_summary(tracker, consultants, result.inserted, result.duplicates)
+    except TrackerError as exc:
+        raise _fail(exc) from None
+
+
+def _print_demo_summary(tracker: Tracker, consultants: int, inserted: int, duplicates: int) -> None:
+    # Only the consultant role exists so far: sum each consultant's own exact summary.
+    prof = tracker.profile
+    hours: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for c in (f"c-{i:04d}" for i in range(consultants)):
+        rows = tracker.as_consultant(c).summary()
+        if not rows["activities"]:
+            continue
+        for k, h in rows["hours_by"].get("kind", {}).items():
+            hours[k] += h
+        count["activities"] += rows["activities"]
+    table = Table(title=f"{prof.label}: generated demo activity")
+    table.add_column("kind")
+    table.add_column("hours", justify="right")
+    for k in sorted(hours):
+        table.add_row(prof.code_label("kind", k), f"{hours[k]:,.2f}")
+    console.print(table)
+    console.print(
+        f"{count['activities']:,} activities in {tracker.store.url} "
+        f"({inserted:,} new, {duplicates:,} already there)"
+    )
+
+
+@profile_app.command("check")
+def profile_check(path: Annotated[str, typer.Argument(help="Profile name or TOML file")]) -> None:
+    """Load a profile and report what it defines (or the first fault, with its line)."""
+    try:
+        p = load_profile(Path(path) if Path(path).exists() else path)
+    except TrackerError as exc:
+        raise _fail(exc) from None
+    console.print(
+        f"[green]ok[/] {p.label}: {len(p.counties)} counties, {len(p.regions)} regions, "
+        f"{len(p.kinds)} activity kinds, {len(p.tables)} published tables, "
+        f"fiscal year starts in month {p.fiscal_year_start_month}"
+    )
+
+
+def main() -> None:
+    app()
