@@ -198,8 +198,8 @@ class Profile:
         raise KeyError(name)
 
     def dimensions(self) -> tuple[str, ...]:
-        extra = tuple(n for n, f in self.fields.items() if f.type in ("code", "bool"))
-        return BASE_DIMENSIONS + extra
+        """What a query may group by (extra fields may only filter, as ``extra.NAME``)."""
+        return BASE_DIMENSIONS
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -422,7 +422,8 @@ class _Builder:
 
         if not isinstance(raw, list):
             raise self.fail("tables", "must be an array of tables ([[tables]])")
-        dims = set(BASE_DIMENSIONS) | {n for n, f in fields.items() if f.type in ("code", "bool")}
+        dims = set(BASE_DIMENSIONS)
+        extras = {n for n, f in fields.items() if f.type in ("code", "bool")}
         out: list[TableSpec] = []
         names: set[str] = set()
         for t in raw:
@@ -441,10 +442,14 @@ class _Builder:
                 if d not in dims:
                     raise self.fail(f"tables.{name}.by", f"unknown dimension {d!r}", needle=d)
             where_raw = t.get("where", {})
-            where = {k: tuple(v) if isinstance(v, list) else (v,) for k, v in where_raw.items()}
-            for k in where:
-                if k not in dims:
+            where: dict[str, tuple[Any, ...]] = {}
+            for k, v in where_raw.items():
+                if k not in dims | extras:
                     raise self.fail(f"tables.{name}.where", f"unknown dimension {k!r}", needle=k)
+                # extra fields are filtered through the row's tags
+                where[f"extra.{k}" if k in extras else k] = (
+                    tuple(v) if isinstance(v, list) else (v,)
+                )
             out.append(
                 TableSpec(name, str(t.get("title", name)), measures, by, where, t.get("tier"))
             )
