@@ -72,6 +72,38 @@ class ConsultantView:
             raise NotFound(f"no stored activity has id {rid}")
         return row
 
+    def portfolio_data(
+        self,
+        fiscal_year: int | None = None,
+        *,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """The numbers of this consultant's portfolio (the HTML, CSV and JSON show these)."""
+        from ._reports import portfolio_data
+
+        return portfolio_data(
+            self.__tracker.profile,
+            self.activities(),
+            consultant=self.consultant,
+            fiscal_year=fiscal_year,
+            date_from=date_from,
+            date_to=date_to,
+        )
+
+    def portfolio_html(
+        self,
+        fiscal_year: int | None = None,
+        *,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+    ) -> str:
+        """A printable, offline HTML portfolio of this consultant's own work."""
+        from ._reports import portfolio_html
+
+        data = self.portfolio_data(fiscal_year, date_from=date_from, date_to=date_to)
+        return portfolio_html(self.__tracker.profile, data)
+
     def summary(self, fiscal_year: int | None = None) -> dict[str, Any]:
         """Exact totals of this consultant's own data."""
         rows = self._rows(fiscal_year)
@@ -129,6 +161,18 @@ class ProgramView:
                 }
             )
         return out
+
+    def reflection_data(self, fiscal_year: int | None = None) -> dict[str, Any]:
+        """The numbers of this program's reflection summary."""
+        from ._reports import program_data
+
+        return program_data(self.__tracker.profile, self.program, self.contacts(fiscal_year))
+
+    def reflection_html(self, fiscal_year: int | None = None) -> str:
+        """A printable HTML summary of this program's contacts with consultants."""
+        from ._reports import program_html
+
+        return program_html(self.__tracker.profile, self.reflection_data(fiscal_year))
 
 
 def _now() -> dt.datetime:

@@ -1,0 +1,232 @@
+"""HTML reports (jinja2, autoescaped, offline, printable) and CSV/JSON exports of the same numbers.
+
+Each report is two steps: a ``*_data`` function that computes exactly the numbers the report
+shows (plain dicts and lists), and ``render`` that turns them into HTML. Exports serialise the
+same data, so a CSV never says more or less than the page.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import jinja2
+
+from ._model import Activity
+from ._profile import Profile
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("iecmhc_tracker", "templates"),
+    autoescape=True,  # every value is escaped: notes and labels may hold anything
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def _num(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float | Decimal):
+        f = float(value)
+        return f"{f:,.0f}" if f.is_integer() else f"{f:,.2f}"
+    return str(value)
+
+
+_ENV.filters["num"] = _num
+
+
+def render(template: str, *, title: str, subtitle: str, profile: Profile, data: Any) -> str:
+    """Render one of the shipped templates with the common page frame."""
+    from . import __version__
+
+    return _ENV.get_template(template).render(
+        title=title,
+        subtitle=subtitle,
+        profile_label=profile.label,
+        generated_at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        version=__version__,
+        data=data,
+    )
+
+
+# -- consultant portfolio --------------------------------------------------------------------
+
+
+def portfolio_data(
+    profile: Profile,
+    activities: Iterable[Activity],
+    *,
+    consultant: str,
+    fiscal_year: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+) -> dict[str, Any]:
+    """The numbers of one consultant's portfolio (their own activities only)."""
+    every = list(activities)
+    for a in every:
+        if a.consultant != consultant:
+            raise ValueError("a portfolio holds one consultant's own activities only")
+
+    def in_period(a: Activity) -> bool:
+        if fiscal_year is not None and profile.fiscal_year(a.date) != fiscal_year:
+            return False
+        if date_from is not None and a.date < date_from:
+            return False
+        return date_to is None or a.date <= date_to
+
+    acts = [a for a in every if in_period(a)]
+    by_type: Counter[str] = Counter()
+    by_setting: Counter[str] = Counter()
+    by_month: Counter[str] = Counter()
+    methods: Counter[str] = Counter()
+    referrals: Counter[str] = Counter()
+    for a in acts:
+        h = float(a.hours or 0)
+        if a.consultation_type:
+            by_type[a.consultation_type] += h
+        if a.setting:
+            by_setting[a.setting] += h
+        by_month[a.date.strftime("%Y-%m")] += h
+        methods.update(a.methods)
+        for code, n in a.referrals:
+            referrals[code] += n
+    years: dict[int, dict[str, Any]] = defaultdict(
+        lambda: {"activities": 0, "hours": 0.0, "training_hours": 0.0, "referrals": 0}
+    )
+    for a in every:  # year over year: every year of the consultant's own record
+        y = years[profile.fiscal_year(a.date)]
+        y["activities"] += 1
+        y["hours"] += float(a.hours or 0)
+        y["training_hours"] += float(a.hours or 0) if a.kind == "training" else 0.0
+        y["referrals"] += a.referral_total
+    return {
+        "consultant": consultant,
+        "fiscal_year": fiscal_year,
+        "activities": len(acts),
+        "hours": sum(float(a.hours or 0) for a in acts),
+        "training_hours": sum(float(a.hours or 0) for a in acts if a.kind == "training"),
+        "trainings": sum(1 for a in acts if a.kind == "training"),
+        "referrals": sum(referrals.values()),
+        "hours_by_type": _labelled(profile, "consultation_type", by_type),
+        "hours_by_setting": _labelled(profile, "setting", by_setting),
+        "hours_by_month": sorted(by_month.items()),
+        "methods": _labelled(profile, "methods", methods),
+        "referrals_by_type": _labelled(profile, "resource_type", referrals),
+        "years": [{"fiscal_year": y, **v} for y, v in sorted(years.items())],
+    }
+
+
+def _labelled(profile: Profile, field: str, counts: Mapping[str, float]) -> list[list[Any]]:
+    return [
+        [profile.code_label(field, code), round(v, 2)]
+        for code, v in sorted(counts.items(), key=lambda kv: -kv[1])
+    ]
+
+
+def portfolio_html(profile: Profile, data: Mapping[str, Any]) -> str:
+    period = f"fiscal year {data['fiscal_year']}" if data["fiscal_year"] else "all recorded time"
+    return render(
+        "portfolio.html",
+        title=f"Consultant portfolio — {data['consultant']}",
+        subtitle=f"{profile.label} · {period}",
+        profile=profile,
+        data=data,
+    )
+
+
+# -- program reflection ----------------------------------------------------------------------
+
+
+def program_data(
+    profile: Profile, program: str, contacts: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The numbers of one program's reflection summary."""
+    by_month: Counter[str] = Counter()
+    by_type: Counter[str] = Counter()
+    rows = []
+    for c in contacts:
+        by_month[c["date"].strftime("%Y-%m")] += 1
+        key = c["consultation_type"] or c["kind"]
+        field = "consultation_type" if c["consultation_type"] else "kind"
+        by_type[profile.code_label(field, key)] += float(c["hours"] or 0)
+        rows.append(
+            {
+                "date": c["date"].isoformat(),
+                "consultant": c["consultant"],
+                "kind": profile.code_label("kind", c["kind"]),
+                "consultation_type": (
+                    profile.code_label("consultation_type", c["consultation_type"])
+                    if c["consultation_type"]
+                    else None
+                ),
+                "modality": (
+                    profile.code_label("modality", c["modality"]) if c["modality"] else None
+                ),
+                "hours": c["hours"],
+                "methods": [profile.code_label("methods", m) for m in c["methods"]],
+            }
+        )
+    return {
+        "program": program,
+        "contacts": rows,
+        "hours": sum(float(c["hours"] or 0) for c in contacts),
+        "consultants": len({c["consultant"] for c in contacts}),
+        "by_month": sorted(by_month.items()),
+        "by_type": [[k, round(v, 2)] for k, v in by_type.most_common()],
+    }
+
+
+def program_html(profile: Profile, data: Mapping[str, Any]) -> str:
+    return render(
+        "program.html",
+        title=f"Program reflection summary — {data['program']}",
+        subtitle=f"{profile.label} · contacts with consultants",
+        profile=profile,
+        data=data,
+    )
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+
+def to_json(data: Mapping[str, Any]) -> str:
+    """The report's numbers as JSON."""
+    return json.dumps(data, indent=2, default=str, sort_keys=True)
+
+
+def to_csv(data: Mapping[str, Any]) -> str:
+    """The report's numbers as long-form CSV: section, label, value (one line per number)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "label", "value"])
+    for section, label, value in _flatten(data):
+        writer.writerow([section, label, "" if value is None else value])
+    return out.getvalue()
+
+
+def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, str, Any]]:
+    for key, value in data.items():
+        section = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{section}.")
+        elif isinstance(value, list) and value and isinstance(value[0], list | tuple):
+            for item in value:
+                yield section, str(item[0]), item[1] if len(item) > 1 else None
+        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
+            for i, item in enumerate(value):
+                yield from _flatten(item, f"{section}[{i}].")
+        elif isinstance(value, list):
+            yield section, "", ";".join(str(v) for v in value)
+        else:
+            yield section, "", value
