@@ -264,3 +264,35 @@ def validate(
     if found:
         raise ValidationError(found)
     return activity
+
+
+def field_problems(
+    profile: Profile,
+    field: str,
+    value: Any,
+    context: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> list[Problem]:
+    """The problems of one field's value, given the other answers so far (``context``).
+
+    Lets an interactive form validate as the user types: the value is checked in a record
+    completed with harmless placeholders, and only this field's problems are returned.
+    """
+    day = today or dt.date.today()
+    record: dict[str, Any] = {
+        "consultant": "c-check",
+        "date": day,
+        "county": min(profile.code_set("county")),
+        "kind": next(iter(profile.kinds)),
+    }
+    record.update(context or {})
+    record[field] = value
+
+    def mine(p: Problem) -> bool:
+        return p.field == field or p.field.startswith(f"{field}.")
+
+    try:
+        activity = Activity.from_dict(record)
+    except ValidationError as exc:
+        return [p for p in exc.problems if mine(p)]
+    return [p for p in problems(activity, profile, day) if mine(p)]

@@ -1,4 +1,4 @@
-"""The ``iecmhc`` command line."""
+"""The ``iecmhc`` command line: each command group lives in its own small module."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ._cli_common import EXIT_USAGE, DbOption, ProfileOption, console, fail
+from ._cli_record import record
+from ._cli_reports import report_app
 from ._errors import TrackerError
 from ._profile import load_profile
 from ._synthetic import generate
@@ -23,16 +25,8 @@ app = typer.Typer(
 )
 profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True)
 app.add_typer(profile_app, name="profile")
-console = Console()
-err = Console(stderr=True)
-
-DbOption = Annotated[str, typer.Option("--db", help="Store URL (sqlite:///…, memory://, …)")]
-ProfileOption = Annotated[str, typer.Option("--profile", help="Profile name or TOML path")]
-
-
-def _fail(exc: Exception, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    return typer.Exit(code)
+app.add_typer(report_app, name="report")
+app.command()(record)
 
 
 @app.command()
@@ -56,7 +50,7 @@ def demo(
             result = tracker.record_many(data, batch_size=5000)
             _print_demo_summary(tracker, consultants, result.inserted, result.duplicates)
     except TrackerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
 
 
 def _print_demo_summary(tracker: Tracker, consultants: int, inserted: int, duplicates: int) -> None:
@@ -89,7 +83,7 @@ def profile_check(path: Annotated[str, typer.Argument(help="Profile name or TOML
     try:
         p = load_profile(Path(path) if Path(path).exists() else path)
     except TrackerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc, EXIT_USAGE if not Path(path).exists() else 1) from None
     console.print(
         f"[green]ok[/] {p.label}: {len(p.counties)} counties, {len(p.regions)} regions, "
         f"{len(p.kinds)} activity kinds, {len(p.tables)} published tables, "

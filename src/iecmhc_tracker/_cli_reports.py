@@ -1,0 +1,97 @@
+"""``iecmhc report …``: the HTML reports and their CSV/JSON exports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from ._cli_common import (
+    DEFAULT_DB,
+    EXIT_USAGE,
+    DbOption,
+    ProfileOption,
+    console,
+    fail,
+    open_tracker,
+)
+from ._errors import TrackerError
+from ._reports import to_csv, to_json
+
+report_app = typer.Typer(help="Write a report as HTML, CSV or JSON.", no_args_is_help=True)
+
+FormatOption = Annotated[str, typer.Option("--format", help="html, csv or json")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="File to write (default: print to the terminal)")
+]
+YearOption = Annotated[int | None, typer.Option("--fiscal-year", help="One fiscal year")]
+
+
+def _check_format(fmt: str) -> None:
+    if fmt not in ("html", "csv", "json"):
+        raise fail(f"unknown format {fmt!r}; use html, csv or json", EXIT_USAGE)
+
+
+def _emit(
+    fmt: str,
+    out: Path | None,
+    data: Callable[[], Mapping[str, Any]],
+    html: Callable[[], str],
+) -> None:
+    try:
+        text = html() if fmt == "html" else (to_csv if fmt == "csv" else to_json)(data())
+    except TrackerError as exc:
+        raise fail(exc) from None
+    if out is None:
+        typer.echo(text)
+        return
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from None
+    console.print(f"wrote {out.resolve()}")
+
+
+@report_app.command("portfolio")
+def portfolio(
+    consultant: Annotated[str, typer.Option("--consultant", help="Your consultant id")],
+    fiscal_year: YearOption = None,
+    fmt: FormatOption = "html",
+    out: OutOption = None,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """A consultant's own portfolio: hours by type, setting and month, trainings, referrals."""
+    _check_format(fmt)
+    with open_tracker(db, profile) as tracker:
+        me = tracker.as_consultant(consultant)
+        _emit(
+            fmt,
+            out,
+            lambda: me.portfolio_data(fiscal_year),
+            lambda: me.portfolio_html(fiscal_year),
+        )
+
+
+@report_app.command("program")
+def program(
+    program_id: Annotated[str, typer.Option("--program", help="The program's id")],
+    fiscal_year: YearOption = None,
+    fmt: FormatOption = "html",
+    out: OutOption = None,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """A program's reflection summary of its contacts with consultants."""
+    _check_format(fmt)
+    with open_tracker(db, profile) as tracker:
+        view = tracker.as_program(program_id)
+        _emit(
+            fmt,
+            out,
+            lambda: view.reflection_data(fiscal_year),
+            lambda: view.reflection_html(fiscal_year),
+        )
