@@ -17,6 +17,10 @@ from typing import Any
 import attrs
 
 from ._errors import ProfileError
+from ._model import CONVERTERS
+
+#: Field names of Activity, which a profile's kind rules may name.
+_ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
 
 #: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
 CODED_FIELDS: tuple[str, ...] = (
@@ -501,33 +505,3 @@ class _Builder:
             norm_bounds={k: float(v) for k, v in norms.items()},
         )
         return supp, policy
-
-
-# Field names of Activity (kept here so profile checks need not import the model).
-_ACTIVITY_FIELDS: tuple[str, ...] = (
-    "id",
-    "consultant",
-    "program",
-    "date",
-    "county",
-    "setting",
-    "kind",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "methods",
-    "competencies",
-    "hours",
-    "minutes",
-    "children_benefiting",
-    "staff_influenced",
-    "families",
-    "participants",
-    "rated_worthwhile",
-    "referrals",
-    "recommended_consultation",
-    "language",
-    "note",
-    "extra",
-)

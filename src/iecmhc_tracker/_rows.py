@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from ._model import Activity
-from ._profile import Profile
+from ._profile import BASE_DIMENSIONS, Profile
 
 Row = dict[str, Any]
 
@@ -51,20 +51,8 @@ ROW_COLUMNS: tuple[str, ...] = (
     "tags",
     "content_hash",
 )
-#: Columns a query may filter or group on.
-DIMENSION_COLUMNS: tuple[str, ...] = (
-    "county",
-    "region",
-    "setting",
-    "kind",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "language",
-    "fiscal_year",
-    "quarter",
-)
+#: Columns a query may filter or group on (referral resource types live beside the row).
+DIMENSION_COLUMNS: tuple[str, ...] = tuple(d for d in BASE_DIMENSIONS if d != "resource_type")
 
 
 def to_row(a: Activity, profile: Profile) -> Row:
