@@ -21,6 +21,9 @@ from ._errors import (
 from ._measures import MEASURES, Measure
 from ._model import Activity
 from ._profile import Profile, load_profile
+from ._query import Query
+from ._release import Estimate, Release
+from ._researcher import Budget, ResearcherSession
 from ._store import Store
 from ._synthetic import generate as generate_activities
 from ._tracker import ImportResult, Tracker
@@ -32,9 +35,11 @@ __version__ = "0.1.0"
 __all__ = [
     "MEASURES",
     "Activity",
+    "Budget",
     "BudgetExceeded",
     "ConflictError",
     "ConsultantView",
+    "Estimate",
     "Forbidden",
     "ImportResult",
     "Measure",
@@ -44,6 +49,9 @@ __all__ = [
     "Profile",
     "ProfileError",
     "ProgramView",
+    "Query",
+    "Release",
+    "ResearcherSession",
     "SchemaVersionError",
     "StorageError",
     "Store",

@@ -18,6 +18,8 @@ from ._store import Store
 from ._validate import problems as find_problems
 
 if TYPE_CHECKING:
+    from ._cache import ReleaseCache
+    from ._researcher import ResearcherSession
     from ._views import ConsultantView, ProgramView
 
 DEFAULT_URL = "sqlite:///tracker.db"
@@ -61,6 +63,7 @@ class Tracker:
         self.profile = profile
         self._today = today
         self._cache_dir = cache_dir
+        self._release_cache: ReleaseCache | None = None
 
     @classmethod
     def open(
@@ -83,6 +86,9 @@ class Tracker:
         return cls(open_store(url, **store_options), prof, today=today, cache_dir=cache_dir)
 
     def close(self) -> None:
+        if self._release_cache is not None:
+            self._release_cache.close()
+            self._release_cache = None
         self.store.close()
 
     def __enter__(self) -> Tracker:
@@ -182,3 +188,14 @@ class Tracker:
         from ._views import ProgramView
 
         return ProgramView(self, program)
+
+    def as_researcher(self, analyst: str) -> ResearcherSession:
+        """A differentially private session for ``analyst``: releases only, never rows, on a
+        budget per period from the profile. Releases are cached in ``cache_dir`` (by default
+        beside a SQLite file, or under the user cache directory for server URLs)."""
+        from ._cache import ReleaseCache
+        from ._researcher import ResearcherSession
+
+        if self._release_cache is None:
+            self._release_cache = ReleaseCache.for_store(self.store.url, self._cache_dir)
+        return ResearcherSession(self, analyst, self._release_cache)
