@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any, cast
 
 from ._errors import StorageError
 from ._store import Store
@@ -21,7 +22,7 @@ def _sql(url: str, **options: object) -> Store:
         from ._sql import SQLStore
     except ImportError as exc:  # pragma: no cover - only without the SQL backend's drivers
         raise StorageError(f"the SQL store cannot be loaded: {exc}") from None
-    store: Store = SQLStore(url, **options)
+    store: Store = SQLStore(url, **cast(dict[str, Any], options))
     return store
 
 

@@ -1,0 +1,151 @@
+"""The one SQL schema of the SQL stores, for every dialect (SQLAlchemy 2 Core).
+
+``build_schema(prefix)`` returns a fresh :class:`Schema` (``MetaData`` plus its tables) whose
+table and index names all start with ``prefix``, so an application can embed the store in its
+own database next to its own tables. The alembic migrations in ``migrations/`` create exactly
+this schema; :data:`SCHEMA_VERSION` is the alembic head they bring a database to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+#: The alembic revision this library's schema is at (the head of ``migrations/versions``).
+SCHEMA_VERSION = "0001"
+
+CODE = 64  # the longest code or pseudonym validation lets through
+# MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
+# in Python (the default collations ignore case and trailing spaces).
+TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+
+
+def _timestamp() -> sa.types.TypeEngine[dt.datetime]:
+    # naive UTC everywhere; MySQL/MariaDB would drop microseconds without fsp=6
+    return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
+
+
+def _double() -> sa.types.TypeEngine[float]:
+    return sa.Double().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
+
+
+@attrs.frozen(slots=True)
+class Schema:
+    """A store's tables, under one table prefix."""
+
+    prefix: str
+    metadata: sa.MetaData
+    activities: sa.Table
+    referrals: sa.Table
+    ledger: sa.Table
+    balances: sa.Table
+    meta: sa.Table
+
+    @property
+    def version_table(self) -> str:
+        """The name of alembic's version table for this prefix."""
+        return f"{self.prefix}alembic_version"
+
+
+def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schema:
+    """The store's tables, named ``prefix + name``, in ``metadata`` (a new one by default)."""
+    md = metadata if metadata is not None else sa.MetaData()
+    p = prefix
+    activities = sa.Table(
+        f"{p}activities",
+        md,
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("consultant", sa.String(CODE), nullable=False),
+        sa.Column("program", sa.String(CODE)),
+        sa.Column("date", sa.Date, nullable=False),
+        sa.Column("fiscal_year", sa.Integer, nullable=False),
+        sa.Column("quarter", sa.Integer, nullable=False),
+        sa.Column("county", sa.String(CODE), nullable=False),
+        sa.Column("region", sa.String(CODE)),
+        sa.Column("setting", sa.String(CODE)),
+        sa.Column("kind", sa.String(CODE), nullable=False),
+        sa.Column("consultation_type", sa.String(CODE)),
+        sa.Column("tier", sa.String(CODE)),
+        sa.Column("modality", sa.String(CODE)),
+        sa.Column("format", sa.String(CODE)),
+        sa.Column("methods", sa.Text),
+        sa.Column("competencies", sa.Text),
+        sa.Column("hours", _double()),
+        sa.Column("minutes", sa.Integer),
+        sa.Column("children_benefiting", sa.Integer),
+        sa.Column("staff_influenced", sa.Integer),
+        sa.Column("families", sa.Integer),
+        sa.Column("participants", sa.Integer),
+        sa.Column("rated_worthwhile", sa.Integer),
+        sa.Column("referral_total", sa.Integer),
+        sa.Column("recommended_consultation", sa.Integer),
+        sa.Column("language", sa.String(CODE)),
+        sa.Column("note", sa.Text),
+        sa.Column("extra", sa.Text),
+        sa.Column("tags", sa.Text),
+        sa.Column("content_hash", sa.String(64), nullable=False),
+        sa.Column("recorded_at", _timestamp(), nullable=False),
+        sa.Column("updated_at", _timestamp()),
+        sa.Column("updated_by", sa.String(CODE)),
+        sa.Column("deleted_at", _timestamp()),
+        sa.Column("deleted_by", sa.String(CODE)),
+        # own-rows reads: a consultant's or a program's rows in date order
+        sa.Index(f"{p}ix_activities_consultant", "consultant", "date"),
+        sa.Index(f"{p}ix_activities_program", "program", "date"),
+        # the aggregation primitive: live rows of a year and kind, grouped per consultant
+        sa.Index(f"{p}ix_activities_agg", "deleted_at", "fiscal_year", "kind", "consultant"),
+        **TABLE_OPTIONS,
+    )
+    referrals = sa.Table(
+        f"{p}activity_referrals",
+        md,
+        sa.Column(
+            "activity_id",
+            sa.String(36),
+            sa.ForeignKey(f"{p}activities.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("resource_type", sa.String(CODE), primary_key=True),
+        sa.Column("count", sa.Integer, nullable=False),
+        sa.Index(f"{p}ix_referrals_type", "resource_type", "activity_id"),
+        **TABLE_OPTIONS,
+    )
+    ledger = sa.Table(
+        f"{p}budget_ledger",
+        md,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("analyst", sa.String(CODE), nullable=False),
+        sa.Column("period", sa.String(32), nullable=False),
+        sa.Column("currency", sa.String(16), nullable=False),
+        sa.Column("amount", _double(), nullable=False),
+        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("entry", sa.Text, nullable=False),
+        sa.Index(f"{p}ix_ledger_analyst", "analyst", "id"),
+        **TABLE_OPTIONS,
+    )
+    # one row per (analyst, period, currency): the row a charge locks, holding the running total
+    balances = sa.Table(
+        f"{p}budget_balance",
+        md,
+        sa.Column("analyst", sa.String(CODE), primary_key=True),
+        sa.Column("period", sa.String(32), primary_key=True),
+        sa.Column("currency", sa.String(16), primary_key=True),
+        sa.Column("spent", _double(), nullable=False),
+        **TABLE_OPTIONS,
+    )
+    meta = sa.Table(
+        f"{p}store_meta",
+        md,
+        sa.Column("key", sa.String(CODE), primary_key=True),
+        sa.Column("value", sa.BigInteger, nullable=False),
+        **TABLE_OPTIONS,
+    )
+    return Schema(p, md, activities, referrals, ledger, balances, meta)
+
+
+#: Rows of the meta table every store starts with.
+META_DEFAULTS = {"data_version": 0, "schema_version": int(SCHEMA_VERSION)}
