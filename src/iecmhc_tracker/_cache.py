@@ -63,6 +63,12 @@ def default_directory(url: str) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="iecmhc-release-cache-")), True
 
 
+def store_identity(url: str) -> str:
+    """A digest naming the store (its URL without password), so a cache directory shared by
+    several stores never serves one store's release for another's."""
+    return _url_digest(url)
+
+
 def _url_digest(url: str) -> str:
     # the password never reaches a directory name
     try:

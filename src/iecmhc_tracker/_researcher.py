@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from . import _dp
-from ._cache import ReleaseCache, canonical_key
+from ._cache import ReleaseCache, canonical_key, store_identity
 from ._errors import BudgetExceeded, Forbidden, ValidationError
 from ._errors import Problem as _Problem
 from ._measures import MEASURES
@@ -124,187 +124,272 @@ class ResearcherSession:
         at most the profile's ``max_cells`` cells per unit, chosen at random) or ``"none"``.
         ``postprocess``: any of ``"clamp"`` (at 0) and ``"round"``; intervals are adjusted so
         they stay honest. ``level``: the intervals' confidence (0.95).
+
+        Raises ``Forbidden`` for id-like fields or loosened bounds, ``BudgetExceeded`` (saying
+        what is left) when the release does not fit the analyst's budget for the period.
         """
         t = self.__tracker
-        profile = t.profile
-        policy = profile.dp
         steps = check_postprocess(postprocess)
         if not 0 < level < 1:
             raise ValueError("level must lie strictly between 0 and 1, e.g. 0.95")
-        if epsilon is not None and rho is not None:
-            raise ValueError("give epsilon (Laplace) or rho (Gaussian), not both")
-        mechanism = "gaussian" if rho is not None else "laplace"
-        amount = rho if rho is not None else (epsilon if epsilon is not None else None)
-        if amount is None:
-            amount = policy.default_epsilon
-        currency = "rho" if mechanism == "gaussian" else "epsilon"
-        if isinstance(amount, bool) or not (
-            isinstance(amount, int | float) and amount > 0 and math.isfinite(amount)
-        ):
-            raise ValueError(f"{currency} must be a positive finite number, not {amount!r}")
-        if mechanism == "gaussian" and not 0 < delta < 1:
-            raise ValueError("delta must lie strictly between 0 and 1, e.g. 1e-6")
-        how = bounding or ("norm" if policy.bounding == "norm" else policy.bounding)
-        if how not in _dp.BOUNDINGS:
-            raise ValueError(f"bounding must be one of {', '.join(_dp.BOUNDINGS)}")
-
-        compiled = compile_query(query, profile)
-        clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
-        today = t._today()
-        years = list(range(profile.fiscal_year(profile.start_date), profile.fiscal_year(today) + 1))
-        keys = public_keys(compiled, profile, years)
-        if not keys:
-            raise ValidationError(
-                [_Problem("where", "empty", "the filters leave no public cell to release")]
-            )
-        n = len(keys)
-        integers = [
-            MEASURES[m].integer and how != "norm" and float(clip[m]).is_integer()
-            for m in compiled.query.measures
-        ]
-        sens = [
-            _dp.sensitivity(
-                mechanism,
-                how,
-                clip=clip[m],
-                norm_bound=norms[m],
-                max_cells=policy.max_cells,
-                n_cells=n,
-            )
-            for m in compiled.query.measures
-        ]
-        noise_plan = _dp.plan(
-            mechanism,
-            float(amount),
-            [(m, s, i) for m, s, i in zip(compiled.query.measures, sens, integers, strict=True)],
-            n,
+        prep = prepare(
+            t,
+            query,
+            epsilon=epsilon,
+            rho=rho,
+            bounds=bounds,
+            norm_bounds=norm_bounds,
+            bounding=bounding,
             delta=delta,
         )
-        charge = noise_plan.epsilon if mechanism == "laplace" else noise_plan.rho
-        assert charge is not None
         data_version = t.store.data_version()
-        parts = {
-            "profile": profile.name,
-            "unit": policy.unit,
-            "query": compiled.query.key(),
-            "bounds": [clip[m] for m in compiled.query.measures],
-            "norm_bounds": [norms[m] for m in compiled.query.measures],
-            "bounding": how,
-            "max_cells": policy.max_cells if how == "max_cells" else None,
-            "mechanism": mechanism,
-            "budget": float(amount),
-            "delta": delta if mechanism == "gaussian" else None,
-            "years": years,
-            "data_version": data_version,
-        }
-        key = canonical_key(parts)
+        key = prep.cache_key(data_version)
         period = self._period()
-        limit = policy.budget_rho if mechanism == "gaussian" else policy.budget_epsilon
-        entry: dict[str, Any] = {
-            "query": compiled.query.key(),
-            "mechanism": mechanism,
-            currency: charge,
-            "bounding": how,
-            "bounds": {m: clip[m] for m in compiled.query.measures},
-            "norm_bounds": {m: norms[m] for m in compiled.query.measures},
-            "unit": policy.unit,
-            "data_version": data_version,
-            "release": key,
-        }
-        if noise_plan.approx is not None:
-            entry["epsilon_delta"] = list(noise_plan.approx)
+        policy = t.profile.dp
+        limit = policy.budget_rho if prep.mechanism == "gaussian" else policy.budget_epsilon
+        entry = {**prep.audit_entry(key), "data_version": data_version}
         with self.__cache.lock(key):
             raw = self.__cache.get(key)
             if raw is not None:
                 # already released: the same numbers again, logged, at no cost
                 t.store.charge(
-                    self.analyst, period, currency, 0.0, limit, {**entry, "cached": True}
+                    self.analyst, period, prep.currency, 0.0, limit, {**entry, "cached": True}
                 )
                 return Release.from_noisy(
                     raw, analyst=self.analyst, level=level, postprocess=steps, cached=True
                 )
-            vectors = self._bounded(compiled, keys, clip, norms, how, mechanism)
+            # exact totals are read before the charge (a storage failure then costs nothing)
+            vectors = prep.bounded(t)
             try:
                 t.store.charge(
-                    self.analyst, period, currency, charge, limit, {**entry, "cached": False}
+                    self.analyst,
+                    period,
+                    prep.currency,
+                    prep.charge,
+                    limit,
+                    {**entry, "cached": False},
                 )
             except BudgetExceeded as exc:
                 raise BudgetExceeded(
-                    f"{self.analyst} has {exc.remaining:.4g} {currency} left in {period} "
-                    f"(limit {limit:.4g}); this release needs {charge:.4g}. Ask for "
-                    f"{currency} <= {exc.remaining:.4g}, or repeat an earlier query (cached "
-                    "releases cost nothing)",
-                    requested=charge,
+                    f"{self.analyst} has {exc.remaining:.4g} {prep.currency} left in {period} "
+                    f"(limit {limit:.4g}); this release needs {prep.charge:.4g}. Ask for "
+                    f"{prep.currency} <= {exc.remaining:.4g}, or repeat an earlier query "
+                    "(cached releases cost nothing)",
+                    requested=prep.charge,
                     remaining=exc.remaining,
                 ) from None
             # noise is drawn only after the charge has been committed
-            noisy = noise_plan.run(vectors)
-            raw = {
-                "dims": list(compiled.dims),
-                "measures": list(compiled.query.measures),
-                "keys": [list(k) for k in keys],
-                "noisy": noisy,
-                "noise": [
-                    {
-                        "measure": mn.measure,
-                        "sensitivity": mn.sensitivity,
-                        "scale": mn.scale,
-                        "noise": mn.noise,
-                        "loss": mn.loss,
-                        "clip": clip[mn.measure],
-                        "norm_bound": norms[mn.measure] if how == "norm" else None,
-                        "integer": integers[j],
-                    }
-                    for j, mn in enumerate(noise_plan.measures)
-                ],
-                "mechanism": mechanism,
-                "epsilon": noise_plan.epsilon,
-                "rho": noise_plan.rho,
-                "delta": noise_plan.approx[1] if noise_plan.approx else 0.0,
-                "epsilon_delta": list(noise_plan.approx) if noise_plan.approx else None,
-                "bounding": how,
-                "max_cells": policy.max_cells if how == "max_cells" else None,
-                "unit": policy.unit,
-                "query": compiled.query.key(),
-                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "data_version": data_version,
-                "release": key,
-            }
+            raw = prep.noisy_release(prep.plan.run(vectors), key, data_version)
             self.__cache.set(key, raw)
         return Release.from_noisy(
             raw, analyst=self.analyst, level=level, postprocess=steps, cached=False
         )
 
-    def _bounded(
-        self,
-        compiled: CompiledQuery,
-        keys: list[tuple[Any, ...]],
-        clip: Mapping[str, float],
-        norms: Mapping[str, float],
-        how: str,
-        mechanism: str,
-    ) -> list[list[float]]:
+
+@attrs.frozen(slots=True)
+class Prepared:
+    """A checked release request: its public cells, bounds and OpenDP noise plan, before
+    any data is read. Library-internal (it can read exact bounded totals from a tracker)."""
+
+    compiled: CompiledQuery
+    keys: tuple[tuple[Any, ...], ...]
+    years: tuple[int, ...]
+    clip: Mapping[str, float] = attrs.field(hash=False)
+    norms: Mapping[str, float] = attrs.field(hash=False)
+    bounding: str
+    mechanism: str
+    budget: float
+    delta: float
+    integers: tuple[bool, ...]
+    plan: _dp.NoisePlan
+    unit: str
+    max_cells: int | None
+    profile_name: str
+    store: str
+
+    @property
+    def currency(self) -> str:
+        return "rho" if self.mechanism == "gaussian" else "epsilon"
+
+    @property
+    def charge(self) -> float:
+        """What the release costs: OpenDP's composition map (ε or ρ) of the whole plan."""
+        value = self.plan.epsilon if self.mechanism == "laplace" else self.plan.rho
+        assert value is not None
+        return value
+
+    def cache_key(self, data_version: int) -> str:
+        names = self.compiled.query.measures
+        return canonical_key(
+            {
+                "store": self.store,
+                "profile": self.profile_name,
+                "unit": self.unit,
+                "query": self.compiled.query.key(),
+                "bounds": [self.clip[m] for m in names],
+                "norm_bounds": [self.norms[m] for m in names],
+                "bounding": self.bounding,
+                "max_cells": self.max_cells,
+                "mechanism": self.mechanism,
+                "budget": self.budget,
+                "delta": self.delta if self.mechanism == "gaussian" else None,
+                "years": list(self.years),
+                "data_version": data_version,
+            }
+        )
+
+    def audit_entry(self, key: str) -> dict[str, Any]:
+        names = self.compiled.query.measures
+        entry: dict[str, Any] = {
+            "query": self.compiled.query.key(),
+            "mechanism": self.mechanism,
+            self.currency: self.charge,
+            "bounding": self.bounding,
+            "bounds": {m: self.clip[m] for m in names},
+            "norm_bounds": {m: self.norms[m] for m in names},
+            "unit": self.unit,
+            "release": key,
+        }
+        if self.plan.approx is not None:
+            entry["epsilon_delta"] = list(self.plan.approx)
+        return entry
+
+    def bounded(self, tracker: Tracker) -> list[list[float]]:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
-        t = self.__tracker
-        names = compiled.query.measures
-        filters: dict[str, Any] = dict(compiled.filters)
+        names = self.compiled.query.measures
+        filters: dict[str, Any] = dict(self.compiled.filters)
         # only public cells are released, so only they may use up a unit's norm bound
-        for j, d in enumerate(compiled.dims):
+        for j, d in enumerate(self.compiled.dims):
             if d not in filters:
-                filters[d] = sorted({k[j] for k in keys})
-        sums = t.store.bounded_sums(
-            t.profile.dp.unit,
-            compiled.dims,
-            compiled.measures,
+                filters[d] = sorted({k[j] for k in self.keys})
+        sums = tracker.store.bounded_sums(
+            self.unit,
+            self.compiled.dims,
+            self.compiled.measures,
             filters,
-            clip=[clip[m] for m in names],
-            norm=_dp.store_norm(mechanism, how),
-            norm_bounds=[norms[m] for m in names],
-            max_cells=t.profile.dp.max_cells if how == "max_cells" else None,
+            clip=[self.clip[m] for m in names],
+            norm=_dp.store_norm(self.mechanism, self.bounding),
+            norm_bounds=[self.norms[m] for m in names],
+            max_cells=self.max_cells,
         )
         found = {tuple(cell): vals for cell, vals in sums}
         zero = (0.0,) * len(names)
-        return [[float(found.get(k, zero)[j]) for k in keys] for j in range(len(names))]
+        return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
+
+    def noisy_release(
+        self, noisy: Sequence[Sequence[float]], key: str, data_version: int
+    ) -> dict[str, Any]:
+        """What the cache keeps of a release: the noisy totals and how they were made."""
+        plan = self.plan
+        return {
+            "dims": list(self.compiled.dims),
+            "measures": list(self.compiled.query.measures),
+            "keys": [list(k) for k in self.keys],
+            "noisy": [list(v) for v in noisy],
+            "noise": [
+                {
+                    "measure": mn.measure,
+                    "sensitivity": mn.sensitivity,
+                    "scale": mn.scale,
+                    "noise": mn.noise,
+                    "loss": mn.loss,
+                    "clip": self.clip[mn.measure],
+                    "norm_bound": self.norms[mn.measure] if self.bounding == "norm" else None,
+                    "integer": self.integers[j],
+                }
+                for j, mn in enumerate(plan.measures)
+            ],
+            "mechanism": self.mechanism,
+            "epsilon": plan.epsilon,
+            "rho": plan.rho,
+            "delta": plan.approx[1] if plan.approx else 0.0,
+            "epsilon_delta": list(plan.approx) if plan.approx else None,
+            "bounding": self.bounding,
+            "max_cells": self.max_cells,
+            "unit": self.unit,
+            "query": self.compiled.query.key(),
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "data_version": data_version,
+            "release": key,
+        }
+
+
+def prepare(
+    tracker: Tracker,
+    query: Query,
+    *,
+    epsilon: float | None = None,
+    rho: float | None = None,
+    bounds: Mapping[str, float] | None = None,
+    norm_bounds: Mapping[str, float] | None = None,
+    bounding: str | None = None,
+    delta: float = DEFAULT_DELTA,
+) -> Prepared:
+    """Check a release request and build its noise plan (reads no data)."""
+    profile = tracker.profile
+    policy = profile.dp
+    if epsilon is not None and rho is not None:
+        raise ValueError("give epsilon (Laplace) or rho (Gaussian), not both")
+    mechanism = "gaussian" if rho is not None else "laplace"
+    amount: Any = rho if rho is not None else epsilon
+    if amount is None:
+        amount = policy.default_epsilon
+    currency = "rho" if mechanism == "gaussian" else "epsilon"
+    if isinstance(amount, bool) or not (
+        isinstance(amount, int | float) and amount > 0 and math.isfinite(amount)
+    ):
+        raise ValueError(f"{currency} must be a positive finite number, not {amount!r}")
+    if mechanism == "gaussian" and not 0 < delta < 1:
+        raise ValueError("delta must lie strictly between 0 and 1, e.g. 1e-6")
+    how = bounding or policy.bounding
+    if how not in _dp.BOUNDINGS:
+        raise ValueError(f"bounding must be one of {', '.join(_dp.BOUNDINGS)}")
+
+    compiled = compile_query(query, profile)
+    clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
+    today = tracker._today()
+    years = tuple(range(profile.fiscal_year(profile.start_date), profile.fiscal_year(today) + 1))
+    keys = tuple(public_keys(compiled, profile, years))
+    if not keys:
+        raise ValidationError(
+            [_Problem("where", "empty", "the filters leave no public cell to release")]
+        )
+    names = compiled.query.measures
+    n = len(keys)
+    # whole-number totals stay whole unless norm scaling shrinks them: those get discrete noise
+    integers = tuple(
+        MEASURES[m].integer and how != "norm" and float(clip[m]).is_integer() for m in names
+    )
+    sens = [
+        _dp.sensitivity(
+            mechanism, how, clip=clip[m], norm_bound=norms[m], max_cells=policy.max_cells, n_cells=n
+        )
+        for m in names
+    ]
+    plan = _dp.plan(
+        mechanism,
+        float(amount),
+        [(m, sv, i) for m, sv, i in zip(names, sens, integers, strict=True)],
+        n,
+        delta=delta,
+    )
+    return Prepared(
+        compiled=compiled,
+        keys=keys,
+        years=years,
+        clip=clip,
+        norms=norms,
+        bounding=how,
+        mechanism=mechanism,
+        budget=float(amount),
+        delta=delta,
+        integers=integers,
+        plan=plan,
+        unit=policy.unit,
+        max_cells=policy.max_cells if how == "max_cells" else None,
+        profile_name=profile.name,
+        store=store_identity(tracker.store.url),
+    )
 
 
 def _bounds(
