@@ -77,8 +77,9 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
     """Check ``query`` against ``profile``; raise ``Forbidden`` for id-like fields and
     ``ValidationError`` (every problem) for anything else unknown."""
     problems: list[Problem] = []
+    # an "extra.NAME" filter asks for NAME (a coded extra field), not for the extra blob
     asked = set(query.by) | {
-        k.split(".", 1)[0] if k.startswith("extra.") else k for k in query.where
+        k[len("extra.") :] if k.startswith("extra.") else k for k in query.where
     }
     leaked = sorted(asked & ID_FIELDS - {"date"} | ({"date"} & set(query.by)))
     if leaked:

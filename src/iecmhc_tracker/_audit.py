@@ -1,0 +1,385 @@
+"""The suppression auditor: how well is each withheld cell hidden by what is published?
+
+An attacker knows every published number of a table (inner cells and margins), that margins
+add up, and that values are never negative. For each withheld cell the feasible values form an
+interval ``[low, high]``, found exactly by linear programming (scipy's ``linprog`` with HiGHS).
+A withheld cell is protected when that interval reaches at least its *protection interval*:
+``value ± max(protection × value, min_count)`` (clamped at zero below). The same LP machinery
+(:class:`LinearSystem`) serves the complementary suppression in ``_suppress``.
+
+The auditor needs the true values of withheld cells; it takes them from the table's private
+slot (kept only in the process that made the table). The report therefore states required
+intervals derived from true values: it is for the data steward, not for publication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+
+from ._errors import TrackerError
+from ._measures import MEASURES
+from ._profile import SuppressionPolicy
+from ._table import Coords, Table
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Equation = tuple[int, tuple[int, ...]]  # parent = sum(children)
+
+#: relative slack when comparing LP optima with requirements (LP tolerances are ~1e-7)
+TOLERANCE = 1e-6
+
+
+def additive(measure: str) -> bool:
+    """Measures whose margins are sums of their cells (distinct counts are not)."""
+    return not MEASURES[measure].distinct_units
+
+
+def lattice_equations(coords: Sequence[Coords]) -> list[Equation]:
+    """Every ``total = sum of its parts`` relation among cells of one table.
+
+    ``coords`` lists the table's cells, ``None`` marking a total over that dimension; each
+    cell with a ``None`` at dimension ``d`` equals the sum of the cells that fill ``d`` with
+    each of its values (so a 3-dimensional table yields all its 2- and 1-dimensional margins'
+    relations)."""
+    index = {c: i for i, c in enumerate(coords)}
+    k = len(coords[0]) if coords else 0
+    domains: list[list[Any]] = [[] for _ in range(k)]
+    for c in coords:
+        if all(x is not None for x in c):
+            for d in range(k):
+                if c[d] not in domains[d]:
+                    domains[d].append(c[d])
+    eqs: list[Equation] = []
+    for i, c in enumerate(coords):
+        for d in range(k):
+            if c[d] is None:
+                children = [index.get((*c[:d], v, *c[d + 1 :])) for v in domains[d]]
+                if all(j is not None for j in children):
+                    eqs.append((i, tuple(j for j in children if j is not None)))
+    return eqs
+
+
+def equation_matrix(n: int, equations: Sequence[Equation]) -> sparse.csr_matrix:
+    """Rows ``parent - sum(children) = 0``."""
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for r, (parent, children) in enumerate(equations):
+        rows.append(r)
+        cols.append(parent)
+        vals.append(1.0)
+        for ch in children:
+            rows.append(r)
+            cols.append(ch)
+            vals.append(-1.0)
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(equations), n))
+
+
+def protection_width(x: FloatArray, policy: SuppressionPolicy) -> FloatArray:
+    """How far (each way) a withheld value must stay uncertain."""
+    return np.maximum(policy.protection * np.abs(x), float(policy.min_count))
+
+
+def required_bounds(x: FloatArray, policy: SuppressionPolicy) -> tuple[FloatArray, FloatArray]:
+    """The protection interval: the feasible interval must reach below ``low`` (or 0) and
+    above ``high``."""
+    w = protection_width(x, policy)
+    return np.maximum(x - w, 0.0), x + w
+
+
+def _slack(v: FloatArray | float) -> FloatArray:
+    return TOLERANCE * np.maximum(1.0, np.abs(v))
+
+
+class LinearSystem:
+    """One measure's additive relations over a set of cells, with the true values.
+
+    ``reduced(withheld)`` gives the attacker's problem: withheld cells are unknowns ``>= 0``,
+    published ones constants."""
+
+    def __init__(self, x: FloatArray, equations: Sequence[Equation]) -> None:
+        self.x = np.asarray(x, dtype=float)
+        self.n = len(self.x)
+        self.A = equation_matrix(self.n, equations)
+        self.A_csc = self.A.tocsc()
+        #: cells that take part in some relation (others are unconstrained when withheld)
+        self.linked = np.asarray(abs(self.A).sum(axis=0)).ravel() > 0
+
+    def reduced(self, withheld: BoolArray) -> Reduced:
+        return Reduced(self, withheld)
+
+    def intervals(self, withheld: BoolArray) -> tuple[FloatArray, FloatArray]:
+        """Exact feasible [low, high] of every withheld cell (NaN for published ones)."""
+        red = self.reduced(withheld)
+        low = np.full(self.n, np.nan)
+        high = np.full(self.n, np.nan)
+        for j in np.flatnonzero(withheld):
+            low[j] = red.extreme(int(j), maximize=False)[0]
+            high[j] = red.extreme(int(j), maximize=True)[0]
+        return low, high
+
+
+class Reduced:
+    """The attacker's linear program for one pattern of withheld cells, split into
+    independent components so each LP is small."""
+
+    def __init__(self, system: LinearSystem, withheld: BoolArray) -> None:
+        self.system = system
+        self.vars = np.flatnonzero(withheld)
+        self.pos = np.full(system.n, -1)
+        self.pos[self.vars] = np.arange(len(self.vars))
+        A = system.A_csc
+        Aw = A[:, self.vars].tocsr()
+        published = ~withheld
+        b = -(A[:, np.flatnonzero(published)] @ system.x[published])
+        keep = np.flatnonzero(np.diff(Aw.indptr) > 0)
+        self.Aw = Aw[keep].tocsc()
+        self.b = np.asarray(b)[keep]
+        nv, ne = len(self.vars), len(keep)
+        # bipartite graph variables <-> equations: a component is one independent sub-LP
+        incidence = (self.Aw != 0).astype(np.int8).tocoo()
+        graph = sparse.coo_matrix(
+            (np.ones(incidence.nnz), (incidence.col, nv + incidence.row)), shape=(nv + ne,) * 2
+        )
+        _, labels = connected_components(graph, directed=False)
+        self.var_comp = labels[:nv]
+        self.eq_comp = labels[nv:]
+        self._cache: dict[int, tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]] = {}
+
+    def component(self, j: int) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
+        """Local variable and equation indices of the component holding cell ``j``."""
+        comp = int(self.var_comp[self.pos[j]])
+        if comp not in self._cache:
+            self._cache[comp] = (
+                np.flatnonzero(self.var_comp == comp),
+                np.flatnonzero(self.eq_comp == comp),
+            )
+        return self._cache[comp]
+
+    def extreme(self, j: int, *, maximize: bool) -> tuple[float, FloatArray | None]:
+        """The largest (or smallest) feasible value of withheld cell ``j`` and a full-length
+        point of the feasible set attaining it (``None`` when unbounded)."""
+        if not self.system.linked[j]:
+            return (np.inf, None) if maximize else (0.0, None)
+        local, eqs = self.component(j)
+        if len(eqs) == 0:
+            return (np.inf, None) if maximize else (0.0, None)
+        c = np.zeros(len(local))
+        c[np.searchsorted(local, self.pos[j])] = -1.0 if maximize else 1.0
+        return self._solve(local, eqs, c, j, maximize)
+
+    def optimise(self, weights: FloatArray) -> FloatArray | None:
+        """A feasible point minimising ``weights · z`` over the withheld cells (bounded
+        components only); used to find many witnesses at once."""
+        point = self.system.x.copy()
+        A = self.Aw
+        res = linprog(weights[self.vars], A_eq=A, b_eq=self.b, bounds=(0, None), method="highs")
+        if res.status != 0:
+            return None
+        point[self.vars] = res.x
+        return point
+
+    def _solve(
+        self,
+        local: npt.NDArray[np.int_],
+        eqs: npt.NDArray[np.int_],
+        c: FloatArray,
+        j: int,
+        maximize: bool,
+    ) -> tuple[float, FloatArray | None]:
+        A = self.Aw[eqs][:, local]
+        res = linprog(c, A_eq=A, b_eq=self.b[eqs], bounds=(0, None), method="highs")
+        if res.status == 3:  # unbounded
+            return np.inf, None
+        if res.status != 0:
+            raise TrackerError(
+                f"the suppression audit could not solve its linear program ({res.message}); "
+                "the published numbers may be inconsistent"
+            )
+        point = self.system.x.copy()
+        point[self.vars[local]] = res.x
+        return float(point[j]), point
+
+
+# -- the public auditor ------------------------------------------------------------------------
+
+
+@attrs.frozen(slots=True)
+class CellAudit:
+    """One withheld value: what an attacker can narrow it to, and what the policy asks."""
+
+    table: str
+    coords: Coords
+    labels: tuple[str, ...]
+    measure: str
+    reason: str
+    low: float
+    high: float
+    required_low: float
+    required_high: float
+
+    @property
+    def exact(self) -> bool:
+        """The published numbers determine the value exactly."""
+        return bool(self.high - self.low <= _slack(self.high))
+
+    @property
+    def ok(self) -> bool:
+        return bool(
+            self.low <= self.required_low + _slack(self.required_low)
+            and self.high >= self.required_high - _slack(self.required_high)
+        )
+
+
+@attrs.frozen(slots=True)
+class AuditReport:
+    """The audit of one or more tables: an entry per withheld value (cell × measure).
+
+    Internal: ``required_low``/``required_high`` derive from true values; do not publish."""
+
+    tables: tuple[str, ...]
+    cells: tuple[CellAudit, ...]
+    withheld: Mapping[str, int] = attrs.field(hash=False)
+
+    @property
+    def failures(self) -> tuple[CellAudit, ...]:
+        """Withheld values an attacker can narrow inside their protection interval."""
+        return tuple(c for c in self.cells if not c.ok)
+
+    @property
+    def exact(self) -> tuple[CellAudit, ...]:
+        """Withheld values the published numbers give away exactly."""
+        return tuple(c for c in self.cells if c.exact)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def __str__(self) -> str:
+        head = (
+            f"audit of {', '.join(self.tables)}: {len(self.cells)} withheld values, "
+            f"{len(self.failures)} under-protected"
+        )
+        lines = [head] + [
+            f"  {c.table} {'/'.join(c.labels)} {c.measure}: feasible [{c.low:.6g}, "
+            f"{c.high:.6g}] narrower than required [{c.required_low:.6g}, "
+            f"{c.required_high:.6g}]"
+            for c in self.failures[:20]
+        ]
+        return "\n".join(lines)
+
+
+def cell_key(table: Table, coords: Coords) -> tuple[Any, ...]:
+    """What a cell counts, independent of how a table lays it out: the single-valued
+    filters and codes it fixes, plus the table's other filters."""
+    fixed = {k: v[0] for k, v in table.where.items() if len(v) == 1}
+    fixed.update({d: c for d, c in zip(table.dims, coords, strict=True) if c is not None})
+    multi = tuple(
+        sorted((k, tuple(sorted(map(str, v)))) for k, v in table.where.items() if len(v) != 1)
+    )
+    return (tuple(sorted((k, str(v)) for k, v in fixed.items())), multi)
+
+
+def audit_suppression(table: Table, *more: Table) -> AuditReport:
+    """Audit a table (or several tables of one release together, sharing their common
+    margins): for every withheld value, its feasible [low, high] given all published numbers
+    and non-negativity, and whether that covers the required protection interval.
+
+    Raises :class:`TrackerError` for a table without its private true values (e.g. one that
+    was pickled): audit tables in the process that made them."""
+    tables = (table, *more)
+    policy = table.policy
+    keys: dict[tuple[Any, ...], int] = {}
+    owners: list[tuple[Table, Coords]] = []
+    placed: list[list[int]] = []
+    for t in tables:
+        if t._truth is None:
+            raise TrackerError(
+                f"table {t.name!r} carries no true values (it was copied out of the process "
+                "that made it); audit it where it was released"
+            )
+        idx = []
+        for c in t.all_cells:
+            key = cell_key(t, c.coords)
+            if key in keys and not _same(owners[keys[key]], (t, c.coords)):
+                key = (*key, t.name)  # not the same number after all: keep it apart
+            if key not in keys:
+                keys[key] = len(owners)
+                owners.append((t, c.coords))
+            idx.append(keys[key])
+        placed.append(idx)
+    n = len(owners)
+    withheld = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+    for t, idx in zip(tables, placed, strict=True):
+        for c, i in zip(t.all_cells, idx, strict=True):
+            if c.reason is not None:
+                withheld[i] = True
+                reasons[i] = c.reason
+    measures = list(dict.fromkeys(m for t in tables for m in t.measures if additive(m)))
+    out: list[CellAudit] = []
+    for m in measures:
+        x = np.zeros(n)
+        present = np.zeros(n, dtype=bool)
+        eqs: list[Equation] = []
+        for t, idx in zip(tables, placed, strict=True):
+            if m not in t.measures:
+                continue
+            for c, i in zip(t.all_cells, idx, strict=True):
+                x[i] = _true_value(t, c.coords, m)
+                present[i] = True
+            local = lattice_equations([c.coords for c in t.all_cells])
+            eqs.extend((idx[p], tuple(idx[ch] for ch in children)) for p, children in local)
+        system = LinearSystem(x, eqs)
+        mask = withheld & present
+        low, high = system.intervals(mask)
+        req_low, req_high = required_bounds(x, policy)
+        for k in np.flatnonzero(mask):
+            t, coords = owners[int(k)]
+            cell = t.cell(*coords)
+            out.append(
+                CellAudit(
+                    table=t.name,
+                    coords=coords,
+                    labels=cell.labels,
+                    measure=m,
+                    reason=reasons[int(k)],
+                    low=float(low[k]),
+                    high=float(high[k]),
+                    required_low=float(req_low[k]),
+                    required_high=float(req_high[k]),
+                )
+            )
+    counts: dict[str, int] = {}
+    for r in reasons.values():
+        counts[r] = counts.get(r, 0) + 1
+    return AuditReport(tuple(t.name for t in tables), tuple(out), counts)
+
+
+def _true_value(t: Table, coords: Coords, measure: str) -> float:
+    cell = t.cell(*coords)
+    v = cell.values.get(measure)
+    if v is not None:
+        return float(v)
+    assert t._truth is not None
+    return float(t._truth[coords][measure])
+
+
+def _same(a: tuple[Table, Coords], b: tuple[Table, Coords]) -> bool:
+    (ta, ca), (tb, cb) = a, b
+    if ta.data_version != tb.data_version:
+        return False
+    for m in set(ta.measures) & set(tb.measures):
+        if abs(_true_value(ta, ca, m) - _true_value(tb, cb, m)) > 1e-9 * max(
+            1.0, abs(_true_value(ta, ca, m))
+        ):
+            return False
+    return True
