@@ -1,0 +1,256 @@
+"""The REST adapter: every endpoint checks the token's role, errors map to HTTP codes, and the
+service answers no generated input with a server error."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+from adapters.rest import Principal, TokenConfigError, create_app, load_tokens
+from adapters.rest.export_openapi import DEFAULT as SPEC_PATH
+from adapters.rest.export_openapi import render
+from fastapi.testclient import TestClient
+
+import iecmhc_tracker as it
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+TODAY = dt.date(2026, 11, 1)
+TOKENS = {
+    "tok-consultant-c1-xxxxxxxx": Principal("consultant", "c-1"),
+    "tok-consultant-c2-xxxxxxxx": Principal("consultant", "c-2"),
+    "tok-program-p1-xxxxxxxxxxx": Principal("program", "p-1"),
+    "tok-state-xxxxxxxxxxxxxxxx": Principal("state"),
+    "tok-analyst-a1-xxxxxxxxxxx": Principal("analyst", "a-1"),
+}
+C1, C2, PROGRAM, STATE, ANALYST = ({"Authorization": f"Bearer {t}"} for t in TOKENS)
+
+
+def consultation(**over: object) -> dict[str, object]:
+    d: dict[str, object] = {
+        "date": "2025-03-04",
+        "county": "cook",
+        "kind": "consultation",
+        "setting": "head_start",
+        "consultation_type": "classroom",
+        "hours": "1.5",
+        "program": "p-1",
+    }
+    d.update(over)
+    return d
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def tracker(tmp_path: Path) -> it.Tracker:
+    return it.Tracker.open("memory://", "illinois", today=lambda: TODAY, cache_dir=tmp_path)
+
+
+@pytest.fixture()
+def client(tracker: it.Tracker) -> TestClient:
+    return TestClient(create_app(tracker, TOKENS))
+
+
+def test_consultant_records_as_themselves_and_reads_only_their_own(client: TestClient) -> None:
+    r = client.post("/activities", json=consultation(note="Reflected on routines."), headers=C1)
+    assert r.status_code == 201, r.text
+    assert r.json()["consultant"] == "c-1"
+    assert client.post("/activities", json=consultation(hours="3"), headers=C2).status_code == 201
+
+    mine = client.get("/me/activities", headers=C1).json()
+    assert [a["consultant"] for a in mine] == ["c-1"]
+    assert mine[0]["note"] == "Reflected on routines."  # a consultant's own note comes back
+    assert client.get("/me/summary", headers=C1).json()["hours"] == 1.5
+    assert client.get("/me/summary", headers=C2).json()["hours"] == 3.0
+
+
+def test_consultant_cannot_record_as_another(client: TestClient, tracker: it.Tracker) -> None:
+    r = client.post("/activities", json=consultation(consultant="c-2"), headers=C1)
+    assert r.status_code == 403
+    assert r.json()["error"] == "forbidden"
+    assert tracker.as_consultant("c-2").activities() == []
+
+
+def test_validation_error_lists_every_problem(client: TestClient) -> None:
+    r = client.post(
+        "/activities", json=consultation(county="atlantis", hours="30", setting=None), headers=C1
+    )
+    assert r.status_code == 422
+    fields = {(p["field"], p["code"]) for p in r.json()["problems"]}
+    assert {("county", "unknown_code"), ("hours", "range"), ("setting", "required")} <= fields
+
+
+def test_unknown_field_and_malformed_body_are_422(client: TestClient) -> None:
+    r = client.post("/activities", json=consultation(child_name="x"), headers=C1)
+    assert r.status_code == 422
+    assert r.json()["problems"][0]["field"] == "child_name"
+    r = client.post("/activities", content=b"{not json", headers=C1)
+    assert r.status_code == 422
+
+
+def test_same_id_other_content_is_a_conflict(client: TestClient) -> None:
+    rid = str(uuid.uuid4())
+    assert client.post("/activities", json=consultation(id=rid), headers=C1).status_code == 201
+    again = client.post("/activities", json=consultation(id=rid), headers=C1)
+    assert again.status_code == 201  # re-recording the same content is a no-op
+    r = client.post("/activities", json=consultation(id=rid, hours="2"), headers=C1)
+    assert r.status_code == 409
+    assert r.json()["error"] == "conflict"
+
+
+def test_import_reports_rows_and_refuses_other_consultants(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    rows = [consultation(), consultation(county="atlantis"), consultation(hours="2")]
+    r = client.post("/activities/import", json={"activities": rows}, headers=C1)
+    assert r.status_code == 200
+    body = r.json()
+    assert (body["inserted"], body["ok"], body["total"]) == (0, False, 3)
+    assert [p["row"] for p in body["rejected"]] == [2]
+    assert tracker.as_consultant("c-1").activities() == []  # all-or-nothing
+
+    r = client.post(
+        "/activities/import", json={"activities": [consultation(), consultation()]}, headers=C1
+    )
+    assert (r.json()["inserted"], r.json()["ok"]) == (2, True)
+
+    r = client.post(
+        "/activities/import",
+        json={"activities": [consultation(hours="4"), consultation(consultant="c-2")]},
+        headers=C1,
+    )
+    body = r.json()
+    assert body["inserted"] == 0
+    assert [(p["row"], p["code"]) for p in body["rejected"]] == [(2, "forbidden")]
+    assert tracker.as_consultant("c-2").activities() == []
+
+
+def test_portfolio_is_html_of_own_data(client: TestClient) -> None:
+    client.post("/activities", json=consultation(), headers=C1)
+    r = client.get("/me/portfolio", headers=C1)
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "c-1" in r.text and "c-2" not in r.text
+
+
+def test_program_sees_its_contacts_only(client: TestClient) -> None:
+    client.post("/activities", json=consultation(), headers=C1)
+    client.post("/activities", json=consultation(program="p-9"), headers=C2)
+    contacts = client.get("/program/contacts", headers=PROGRAM).json()
+    assert [c["consultant"] for c in contacts] == ["c-1"]
+    assert "note" not in contacts[0]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/me/activities", PROGRAM),
+        ("/me/activities", STATE),
+        ("/me/activities", ANALYST),
+        ("/me/summary", STATE),
+        ("/me/portfolio", ANALYST),
+        ("/program/contacts", C1),
+        ("/program/contacts", STATE),
+        ("/state/tables", C1),
+        ("/state/tables", ANALYST),
+        ("/research/budget", C1),
+        ("/research/budget", STATE),
+    ],
+)
+def test_roles_are_enforced_on_reads(
+    client: TestClient, path: str, headers: dict[str, str]
+) -> None:
+    r = client.get(path, headers=headers)
+    assert r.status_code == 403
+    assert r.json()["error"] == "forbidden"
+
+
+@pytest.mark.parametrize("headers", [PROGRAM, STATE, ANALYST])
+def test_only_consultants_record(client: TestClient, headers: dict[str, str]) -> None:
+    assert client.post("/activities", json=consultation(), headers=headers).status_code == 403
+    r = client.post("/activities/import", json={"activities": [consultation()]}, headers=headers)
+    assert r.status_code == 403
+
+
+def test_state_and_consultant_tokens_cannot_release(client: TestClient) -> None:
+    for headers in (C1, PROGRAM, STATE):
+        r = client.post("/research/releases", json={"measures": ["hours"]}, headers=headers)
+        assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic dTpw"}],
+    ids=["missing", "unknown", "not-bearer"],
+)
+def test_missing_or_bad_token_is_401(client: TestClient, headers: dict[str, str]) -> None:
+    r = client.get("/me/activities", headers=headers)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+def test_analyst_release_has_intervals_and_spends_budget(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    tracker.record_many(it.generate_activities(tracker.profile, 400, consultants=12, today=TODAY))
+    r = client.post(
+        "/research/releases",
+        json={"measures": ["hours"], "by": ["consultation_type"], "epsilon": 1.0},
+        headers=ANALYST,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["metadata"]["epsilon"] == 1.0
+    codes = {c["consultation_type"] for c in body["cells"]}
+    assert codes == set(tracker.profile.code_set("consultation_type"))
+    assert all(c["ci_low"] <= c["value"] <= c["ci_high"] for c in body["cells"])
+    budget = client.get("/research/budget", headers=ANALYST).json()
+    assert budget["spent"]["epsilon"] == 1.0
+    assert budget["remaining"]["epsilon"] == tracker.profile.dp.budget_epsilon - 1.0
+
+
+def test_budget_exceeded_is_429_and_id_dimensions_are_403(client: TestClient) -> None:
+    too_much = {"measures": ["hours"], "by": ["county"], "epsilon": 99}
+    r = client.post("/research/releases", json=too_much, headers=ANALYST)
+    assert r.status_code == 429
+    assert r.json()["error"] == "budget_exceeded"
+    r = client.post(
+        "/research/releases", json={"measures": ["hours"], "by": ["consultant"]}, headers=ANALYST
+    )
+    assert r.status_code == 403
+
+
+def test_token_file_roles_and_errors(tmp_path: Path) -> None:
+    good = tmp_path / "tokens.toml"
+    good.write_text(
+        '[[tokens]]\ntoken = "0123456789abcdef-c"\nrole = "consultant"\nid = "c-1"\n'
+        '[[tokens]]\ntoken = "0123456789abcdef-s"\nrole = "state"\n'
+    )
+    table = load_tokens(good)
+    assert table.find("0123456789abcdef-c") == Principal("consultant", "c-1")
+    assert table.find("0123456789abcdef-s") == Principal("state")
+    assert table.find("0123456789abcdef-x") is None
+    js = tmp_path / "tokens.json"
+    js.write_text(json.dumps({"tokens": [{"token": "0123456789abcdef-a", "role": "analyst"}]}))
+    with pytest.raises(TokenConfigError, match="entry 1: a analyst token needs an 'id'"):
+        load_tokens(js)
+    short = tmp_path / "short.toml"
+    short.write_text('[[tokens]]\ntoken = "abc"\nrole = "state"\n')
+    with pytest.raises(TokenConfigError, match="at least 16 characters"):
+        load_tokens(short)
+
+
+def test_shipped_example_token_file_loads() -> None:
+    table = load_tokens(ROOT / "adapters/rest/tokens.example.toml")
+    assert table.find("consultant-7f3a-0123456789abcdef") == Principal("consultant", "c-7f3a")
+
+
+def test_committed_openapi_spec_is_up_to_date() -> None:
+    assert SPEC_PATH.read_text(encoding="utf-8") == render(), (
+        "adapters/rest/openapi.json is stale: run python -m adapters.rest.export_openapi"
+    )
