@@ -20,6 +20,7 @@ from ._errors import (
 )
 from ._measures import MEASURES, Measure
 from ._model import Activity
+from ._outbox import Outbox
 from ._profile import Profile, load_profile
 from ._query import Query
 from ._release import Estimate, Release
@@ -44,6 +45,7 @@ __all__ = [
     "ImportResult",
     "Measure",
     "NotFound",
+    "Outbox",
     "PrivacyError",
     "Problem",
     "Profile",
