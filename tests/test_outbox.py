@@ -111,9 +111,10 @@ SYNCER = textwrap.dedent(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize(
+    "sql_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)], indirect=True
+)
 def test_delivers_exactly_once_across_a_process_restart(tmp_path: Path, sql_url: str) -> None:
-    if sql_url.startswith("mysql"):
-        pytest.skip("the restart is backend-independent; SQLite and PostgreSQL cover it")
     acts = _activities(40, seed=9)
     data = tmp_path / "acts.json"
     data.write_text(json.dumps([a.to_dict() for a in acts]))
