@@ -62,14 +62,17 @@ def estimate(
     if "clamp" in postprocess:
         value, low, high = max(value, 0.0), max(low, 0.0), max(high, 0.0)
     if "round" in postprocess:
-        step = 1.0 if integer else 0.01
-        value = round(value / step) * step
-        low = math.floor(low / step + 1e-9) * step
-        high = math.ceil(high / step - 1e-9) * step
-        if integer:
-            value, low, high = float(int(value)), float(int(low)), float(int(high))
-        else:
-            value, low, high = round(value, 2), round(low, 2), round(high, 2)
+        digits = 0 if integer else 2
+        step = 10.0**-digits
+        value = round(value, digits)
+        lo, hi = (
+            round(math.floor(low / step) * step, digits),
+            round(math.ceil(high / step) * step, digits),
+        )
+        # float representation may leave an end a hair inside: widen by one step then
+        low = lo if lo <= low else round(lo - step, digits)
+        high = hi if hi >= high else round(hi + step, digits)
+        value, low, high = float(value), float(low), float(high)
     return value, low, high
 
 

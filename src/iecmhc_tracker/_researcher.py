@@ -295,9 +295,10 @@ class Prepared:
                     "loss": mn.loss,
                     "clip": self.clip[mn.measure],
                     "norm_bound": self.norms[mn.measure] if self.bounding == "norm" else None,
-                    "integer": self.integers[j],
+                    # whole-number measures are rounded to whole numbers by "round"
+                    "integer": MEASURES[mn.measure].integer,
                 }
-                for j, mn in enumerate(plan.measures)
+                for mn in plan.measures
             ],
             "mechanism": self.mechanism,
             "epsilon": plan.epsilon,
