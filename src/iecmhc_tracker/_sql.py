@@ -277,9 +277,13 @@ class SQLStore:
         self._closed = False
         self._lock = threading.RLock()
         self._columns = (*ROW_COLUMNS, *STAMP_COLUMNS)
+        #: the schema revision this library brings the database to
+        self.revision = SCHEMA_VERSION
+        #: the revision the database had when opened ("" when it was new)
+        self.migrated_from = SCHEMA_VERSION
         try:
             if migrate_on_open:
-                migrate(self.engine, self.schema, self._shown)
+                self.migrated_from = migrate(self.engine, self.schema, self._shown)
         except BaseException:
             self.engine.dispose()
             raise

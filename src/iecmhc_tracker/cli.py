@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from ._cli_common import EXIT_USAGE, DbOption, ProfileOption, console, fail
+from ._cli_import import import_, init
 from ._cli_record import record
 from ._cli_reports import report_app
 from ._errors import TrackerError
@@ -27,11 +28,15 @@ profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True
 app.add_typer(profile_app, name="profile")
 app.add_typer(report_app, name="report")
 app.command()(record)
+app.command(name="import")(import_)
+app.command()(init)
+#: the demo's embedded store: re-running the demo finds its activities already stored
+DEMO_DB = "sqlite:///demo-output/demo.db"
 
 
 @app.command()
 def demo(
-    db: DbOption = "memory://",
+    db: DbOption = DEMO_DB,
     profile: ProfileOption = "illinois",
     activities: Annotated[int, typer.Option(help="How many activities to generate")] = 20000,
     consultants: Annotated[int, typer.Option(help="How many consultants")] = 240,
