@@ -119,6 +119,7 @@ def import_(
     if not file.is_file():
         raise fail(f"no such file: {file}", EXIT_USAGE)
     suffix = file.suffix.lower()
+    lines: list[int] | None
     try:
         if suffix == ".csv":
             records, lines = read_csv(file)
