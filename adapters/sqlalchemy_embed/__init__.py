@@ -1,0 +1,19 @@
+"""An existing application's SQLAlchemy models and the tracker's tables in one database, with
+the application's rows and the tracker's activity written in one transaction.
+
+See ``app.py``: ``open_tracker`` puts the tracker's tables (prefixed ``iecmhc_``) into the
+application's ``MetaData`` and engine; ``log_visit`` writes a ``Visit`` and its ``Activity``
+atomically.
+"""
+
+from .app import Base, EmbeddedStore, Site, Visit, create_app_tables, log_visit, open_tracker
+
+__all__ = [
+    "Base",
+    "EmbeddedStore",
+    "Site",
+    "Visit",
+    "create_app_tables",
+    "log_visit",
+    "open_tracker",
+]
