@@ -23,6 +23,17 @@ SINGLE_CELL = it.Query(measures=["hours"], where={"fiscal_year": FY})
 vec = dp.vector_domain(dp.atom_domain(T=float, nan=False))
 
 
+def laplace(n: int, scale: float) -> dp.Measurement:
+    """OpenDP's Laplace on n floats, on the same noise grid the library uses."""
+    sized = dp.vector_domain(dp.atom_domain(T=float, nan=False), size=n)
+    return dp.m.make_laplace(sized, dp.l1_distance(T=float), scale=scale, k=_dp.K)
+
+
+def gaussian(n: int, scale: float) -> dp.Measurement:
+    sized = dp.vector_domain(dp.atom_domain(T=float, nan=False), size=n)
+    return dp.m.make_gaussian(sized, dp.l2_distance(T=float), scale=scale, k=_dp.K)
+
+
 def _tracker(
     profile: it.Profile, n: int = 3000, consultants: int = 40, seed: int = 7
 ) -> it.Tracker:
@@ -80,10 +91,10 @@ def test_stability_map_scales_with_units() -> None:
     assert [m(0), m(1), m(4)] == [0.0, 2.5, 10.0]
     with pytest.raises(ValueError):
         m(-1)
-    t = _dp.stability(2.5, "laplace")
+    t = _dp.stability(2.5, "laplace", size=2)
     assert t.map(3) == 7.5
     assert str(t.output_metric).startswith("L1Distance")
-    assert str(_dp.stability(2.5, "gaussian").output_metric).startswith("L2Distance")
+    assert str(_dp.stability(2.5, "gaussian", size=2).output_metric).startswith("L2Distance")
     assert t([1.0, 2.0]) == [1.0, 2.0]  # the data passes unchanged
 
 
@@ -149,14 +160,14 @@ def test_one_unit_moves_bounded_totals_at_most_the_sensitivity(
 def test_plan_budget_is_openDPs_composition() -> None:
     p = _dp.plan("laplace", 1.0, [("hours", 600.0, False), ("activities", 400.0, False)], 10)
     # rebuilt here from OpenDP's own Laplace, independently of the plan's chains
-    parts = [dp.m.make_laplace(vec, dp.l1_distance(T=float), scale=m.scale) for m in p.measures]
+    parts = [laplace(10, m.scale) for m in p.measures]
     maps = [m.map(s) for m, s in zip(parts, (600.0, 400.0), strict=True)]
     assert p.epsilon == pytest.approx(sum(maps), rel=1e-12)
     assert p.epsilon is not None and p.epsilon <= 1.0 + 1e-12
-    assert [m.scale for m in p.measures] == pytest.approx([1200.0, 800.0])
+    assert [m.scale for m in p.measures] == pytest.approx([1200.0, 800.0], rel=1e-6)
 
     g = _dp.plan("gaussian", 0.1, [("hours", 300.0, False)], 10, delta=1e-6)
-    gau = dp.m.make_gaussian(vec, dp.l2_distance(T=float), scale=g.measures[0].scale)
+    gau = gaussian(10, g.measures[0].scale)
     assert g.rho == pytest.approx(gau.map(300.0), rel=1e-12)
     fixed = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gau), delta=1e-6)
     assert g.approx == pytest.approx(fixed.map(300.0))
@@ -233,11 +244,11 @@ def test_neighbouring_stores_satisfy_epsilon_and_the_check_has_teeth(
     def sample(chain: object, value: float) -> list[float]:
         return list(chain([value] * draws))  # type: ignore[operator]
 
-    honest = _dp.noise_chain(noise.sensitivity, noise.scale, "laplace")
+    honest = _dp.noise_chain(noise.sensitivity, noise.scale, "laplace", size=draws)
     assert honest.map(1) == pytest.approx(eps)
     assert privacy_violation(sample(honest, v1), sample(honest, v2), eps) <= 0
 
-    broken = _dp.noise_chain(noise.sensitivity, noise.scale / 2, "laplace")
+    broken = _dp.noise_chain(noise.sensitivity, noise.scale / 2, "laplace", size=draws)
     assert privacy_violation(sample(broken, v1), sample(broken, v2), eps) > 0
 
 
@@ -316,10 +327,7 @@ def test_release_metadata_and_frame(data: it.Tracker) -> None:
     assert meta["postprocess"] == ["clamp", "round"] and meta["level"] == 0.95
     # the charged epsilon is OpenDP's map of the chains that made the noise
     maps = [
-        dp.m.make_laplace(vec, dp.l1_distance(T=float), scale=meta["scale"][m]).map(
-            meta["sensitivity"][m]
-        )
-        for m in ("hours", "activities")
+        laplace(3, meta["scale"][m]).map(meta["sensitivity"][m]) for m in ("hours", "activities")
     ]
     assert meta["epsilon"] == pytest.approx(sum(maps), rel=1e-12)
     assert lab.budget.spent["epsilon"] == pytest.approx(meta["epsilon"])
@@ -332,7 +340,7 @@ def test_gaussian_release_reports_rho_and_epsilon_delta(data: it.Tracker) -> Non
     rel = lab.release(it.Query(measures=["hours"], by=["region"]), rho=0.05)
     m = rel.metadata
     assert m["mechanism"] == "gaussian" and m["rho"] == pytest.approx(0.05)
-    gau = dp.m.make_gaussian(vec, dp.l2_distance(T=float), scale=m["scale"]["hours"])
+    gau = gaussian(len(rel.estimates), m["scale"]["hours"])
     fixed = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gau), delta=1e-6)
     assert m["epsilon_delta"] == pytest.approx(list(fixed.map(m["sensitivity"]["hours"])))
     assert lab.budget.spent == {"epsilon": 0.0, "rho": pytest.approx(0.05)}

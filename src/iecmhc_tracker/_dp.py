@@ -54,8 +54,19 @@ dp.enable_features("contrib", "honest-but-curious")
 
 #: The input metric of every chain: the number of privacy units added or removed.
 UNITS = dp.user_distance("privacy units added or removed")
-_VEC = dp.vector_domain(dp.atom_domain(T=float, nan=False))
-_IVEC = dp.vector_domain(dp.atom_domain(T="i64"))
+#: float noise is exact discrete noise on the grid 2^K; OpenDP's map adds the rounding slack
+#: (size * 2^K, about 1e-9 for 1224 cells) to ε, and it is charged: half the sampling time of
+#: the default grid (2^-1074), which needs no slack
+K = -40
+
+
+def _vec(size: int | None) -> Any:
+    return dp.vector_domain(dp.atom_domain(T=float, nan=False), size=size)
+
+
+def _ivec(size: int | None) -> Any:
+    return dp.vector_domain(dp.atom_domain(T="i64"), size=size)
+
 
 #: pure ε with Laplace noise; ρ-zCDP with Gaussian noise
 MECHANISMS: tuple[str, ...] = ("laplace", "gaussian")
@@ -113,14 +124,16 @@ def stability_map(sens: float) -> Any:
     return _map
 
 
-def stability(sens: float, mechanism: str, *, integer: bool = False) -> Any:
-    """The transformation (units -> L1 or L2 on the measure's vector) with :func:`stability_map`."""
+def stability(
+    sens: float, mechanism: str, *, integer: bool = False, size: int | None = None
+) -> Any:
+    """The transformation (units -> L1 or L2 on the measure's vector of ``size`` cells) with
+    :func:`stability_map`."""
     metric = dp.l1_distance(T=float) if mechanism == "laplace" else dp.l2_distance(T=float)
-    if integer:
-        return dp.t.make_user_transformation(
-            _VEC, UNITS, _IVEC, metric, _to_ints, stability_map(sens)
-        )
-    return dp.t.make_user_transformation(_VEC, UNITS, _VEC, metric, _checked, stability_map(sens))
+    out = _ivec(size) if integer else _vec(size)
+    return dp.t.make_user_transformation(
+        _vec(size), UNITS, out, metric, _to_ints if integer else _checked, stability_map(sens)
+    )
 
 
 def _checked(values: Sequence[float]) -> list[float]:
@@ -141,32 +154,43 @@ def _to_ints(values: Sequence[float]) -> list[int]:
     return out
 
 
-def noise_chain(sens: float, scale: float, mechanism: str, *, integer: bool = False) -> Any:
-    """One measure: stability >> Laplace (pure ε) or Gaussian (ρ-zCDP) at ``scale``."""
-    t = stability(sens, mechanism, integer=integer)
+def noise_chain(
+    sens: float, scale: float, mechanism: str, *, integer: bool = False, size: int
+) -> Any:
+    """One measure over ``size`` cells: stability >> Laplace (pure ε) or Gaussian (ρ-zCDP)."""
+    t = stability(sens, mechanism, integer=integer, size=size)
+    grid = {} if integer else {"k": K}
     if mechanism == "laplace":
-        return t >> dp.m.then_laplace(scale=scale)
-    return t >> dp.m.then_gaussian(scale=scale)
+        return t >> dp.m.then_laplace(scale=scale, **grid)
+    return t >> dp.m.then_gaussian(scale=scale, **grid)
 
 
-def _slice(start: int, stop: int) -> Any:
+def _slice(start: int, stop: int, total: int) -> Any:
     # choosing a measure's part of the input does not change which units differ
     return dp.t.make_user_transformation(
-        _VEC, UNITS, _VEC, UNITS, lambda x: list(x[start:stop]), lambda d: d
+        _vec(total), UNITS, _vec(stop - start), UNITS, lambda x: list(x[start:stop]), lambda d: d
     )
 
 
-def scale_for(sens: float, target: float, mechanism: str, *, integer: bool = False) -> float:
-    """The smallest noise scale whose OpenDP map gives at most ``target`` (ε or ρ) for one unit."""
+def scale_for(
+    sens: float, target: float, mechanism: str, *, integer: bool = False, size: int
+) -> float:
+    """The smallest noise scale whose OpenDP map gives at most ``target`` (ε or ρ) for one unit:
+    the closed form ``sens/ε`` or ``sens/√(2ρ)`` if OpenDP's map agrees, else a hair above it
+    (the grid's slack), else OpenDP's binary search."""
     if not (target > 0 and math.isfinite(target)):
         raise ValueError("a privacy budget must be a positive finite number")
     if not (sens > 0 and math.isfinite(sens)):
         raise ValueError("a sensitivity must be a positive finite number")
     closed = sens / target if mechanism == "laplace" else sens / math.sqrt(2 * target)
-    if noise_chain(sens, closed, mechanism, integer=integer).map(1) <= target:
-        return closed
+    for candidate in (closed, closed * (1 + 1e-8), closed * (1 + 1e-6)):
+        chain = noise_chain(sens, candidate, mechanism, integer=integer, size=size)
+        if chain.map(1) <= target:
+            return candidate
     found: float = dp.binary_search_param(
-        lambda s: noise_chain(sens, s, mechanism, integer=integer), d_in=1, d_out=target
+        lambda s: noise_chain(sens, s, mechanism, integer=integer, size=size),
+        d_in=1,
+        d_out=target,
     )
     return found
 
@@ -245,12 +269,13 @@ def plan(
     share = budget / len(measures)
     parts: list[MeasureNoise] = []
     chains = []
+    n, total_size = n_cells, n_cells * len(measures)
     for j, (name, sens, integer) in enumerate(measures):
-        scale = scale_for(sens, share, mechanism, integer=integer)
-        chain = noise_chain(sens, scale, mechanism, integer=integer)
+        scale = scale_for(sens, share, mechanism, integer=integer, size=n)
+        chain = noise_chain(sens, scale, mechanism, integer=integer, size=n)
         noise = ("discrete_" if integer else "") + mechanism
         parts.append(MeasureNoise(name, sens, scale, noise, float(chain.map(1))))
-        chains.append(_slice(j * n_cells, (j + 1) * n_cells) >> chain)
+        chains.append(_slice(j * n, (j + 1) * n, total_size) >> chain)
     composed: Any = dp.c.make_composition(chains)
     total = float(composed.map(1))
     if mechanism == "laplace":

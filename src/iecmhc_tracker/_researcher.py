@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from ._tracker import Tracker
 
 CURRENCIES: tuple[str, ...] = ("epsilon", "rho")
+#: dimensions every valid row carries with a value from the public lists (required or derived
+#: from the validated date)
+_ALWAYS_PUBLIC = frozenset({"county", "region", "kind", "fiscal_year", "quarter"})
 DEFAULT_DELTA = 1e-6
 
 
@@ -258,9 +261,12 @@ class Prepared:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
         names = self.compiled.query.measures
         filters: dict[str, Any] = dict(self.compiled.filters)
-        # only public cells are released, so only they may use up a unit's norm bound
+        # only public cells are released, so only they should use up a unit's norm bound: keep
+        # rows whose value is not public (NULL, say) out. Columns every valid row fills with a
+        # public value need no filter (a cheaper query); a row with a code since removed from
+        # the profile would only cost accuracy there, never privacy.
         for j, d in enumerate(self.compiled.dims):
-            if d not in filters:
+            if d not in filters and d not in _ALWAYS_PUBLIC:
                 filters[d] = sorted({k[j] for k in self.keys})
         sums = tracker.store.bounded_sums(
             self.unit,
