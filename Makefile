@@ -28,5 +28,16 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+# Peer-library benchmark (benchmarks/README.md). Peers get their own venvs under
+# benchmarks/.venvs (created on first run). Example:
+#   make bench ARGS="--rows 100000 --systems ours-sqlite,floor-sqlite,pipelinedp"
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[all,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/compare.py $(ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
