@@ -401,21 +401,25 @@ class Activity:
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, JSON-friendly mapping (the inverse of :meth:`from_dict`)."""
-        out: dict[str, Any] = {}
-        for f in attrs.fields(Activity):
-            v = getattr(self, f.name)
-            if isinstance(v, uuid.UUID):
-                v = str(v)
-            elif isinstance(v, dt.date):
-                v = v.isoformat()
-            elif isinstance(v, Decimal):
-                v = format(v.normalize(), "f")  # 1.50 and 1.5 are the same hours
-            elif f.name == "referrals" or f.name == "extra":
-                v = dict(v)
-            elif isinstance(v, tuple):
-                v = list(v)
-            out[f.name] = v
+        # field by field rather than by isinstance: this runs once per row of every import
+        out: dict[str, Any] = {name: getattr(self, name) for name in _PLAIN_FIELDS}
+        out["id"] = str(self.id)
+        out["date"] = self.date.isoformat()
+        hours = self.hours
+        # 1.50 and 1.5 are the same hours
+        out["hours"] = None if hours is None else format(hours.normalize(), "f")
+        out["methods"] = list(self.methods)
+        out["competencies"] = list(self.competencies)
+        out["referrals"] = dict(self.referrals)
+        out["extra"] = dict(self.extra)
         return out
 
     def evolve(self, **changes: Any) -> Activity:
         return attrs.evolve(self, **changes)
+
+
+_CONVERTED = frozenset({"id", "date", "hours", "methods", "competencies", "referrals", "extra"})
+#: fields whose values are already plain (text, whole numbers, booleans or None)
+_PLAIN_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in attrs.fields(Activity) if f.name not in _CONVERTED
+)

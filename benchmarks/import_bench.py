@@ -1,0 +1,164 @@
+"""Bulk import throughput: records/s through ``Tracker.record_many`` and ``SQLStore.insert``
+on SQLite and PostgreSQL, against raw ``sqlite3.executemany`` of the same tuples, in one run.
+
+    .venv/bin/python benchmarks/import_bench.py --rows 1000000
+
+Generating the synthetic activities is timed apart and not counted in any rate. Rates:
+- ``raw sqlite3``: ``executemany`` of the very tuples the store writes, into the same table
+  (same indexes, WAL, synchronous=NORMAL), one transaction — the ceiling for SQLite;
+- ``store``: ``SQLStore.insert`` of already validated rows (one transaction, fast path);
+- ``record_many``: the whole path from Activity objects: validation, row building and store.
+PostgreSQL runs in a database made for the run and dropped afterwards (``--pg-url`` names the
+server; ``--no-pg`` skips it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import iecmhc_tracker as it
+from iecmhc_tracker._rows import ROW_COLUMNS, to_row
+from iecmhc_tracker._sql import SQLStore
+from iecmhc_tracker._synthetic import generate
+
+TODAY = dt.date(2026, 11, 1)
+
+
+def timed(label: str, n: int, fn: object) -> float:
+    t0 = time.perf_counter()
+    fn()  # type: ignore[operator]
+    secs = time.perf_counter() - t0
+    rate = n / secs
+    print(f"  {label:<44} {secs:8.2f} s  {rate:>12,.0f} records/s", flush=True)
+    return rate
+
+
+def raw_sqlite(path: Path, rows: list[dict[str, object]]) -> float:
+    store = SQLStore(f"sqlite:///{path}")  # the same schema and indexes as the store's
+    store.close()
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    tuples = [
+        (*(r[c] for c in ROW_COLUMNS[:3]), r["date"].isoformat(),  # type: ignore[attr-defined]
+         *(r[c] for c in ROW_COLUMNS[4:]), stamp, None, None, None, None)
+        for r in rows
+    ]  # fmt: skip
+    cols = (*ROW_COLUMNS, "recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
+    names = ", ".join('"' + c + '"' for c in cols)
+    sql = f"INSERT INTO activities ({names}) VALUES ({', '.join('?' * len(cols))})"
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+
+    def run() -> None:
+        con.execute("BEGIN")
+        con.executemany(sql, tuples)
+        con.execute("COMMIT")
+
+    rate = timed("raw sqlite3.executemany (same tuples)", len(tuples), run)
+    con.close()
+    return rate
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000, help="activities to import")
+    ap.add_argument("--consultants", type=int, default=400)
+    ap.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "IECMHC_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+        ),
+        help="a PostgreSQL server (a database is created for the run and dropped)",
+    )
+    ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    args = ap.parse_args()
+    profile = it.load_profile("illinois")
+    n = args.rows
+
+    print(f"generating {n:,} synthetic activities (not timed in any rate) …", flush=True)
+    t0 = time.perf_counter()
+    activities = list(generate(profile, n, consultants=args.consultants, seed=1, today=TODAY))
+    print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    t0 = time.perf_counter()
+    rows = [to_row(a, profile) for a in activities]
+    print(
+        f"  rows built in {time.perf_counter() - t0:.1f} s (for the store-alone runs)", flush=True
+    )
+
+    rates: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        print(f"SQLite ({sqlite3.sqlite_version}), {n:,} records:")
+        rates["raw"] = raw_sqlite(d / "raw.db", rows)
+        store = SQLStore(f"sqlite:///{d / 'store.db'}")
+        rates["sqlite_store"] = timed(
+            "SQLStore.insert (validated rows)", n, lambda: store.insert(rows)
+        )
+        assert store.insert(rows[:1000])[1] == [r["id"] for r in rows[:1000]]
+        store.close()
+        tracker = it.Tracker.open(f"sqlite:///{d / 'tracker.db'}", profile, today=lambda: TODAY)
+        result = None
+
+        def record_many() -> None:
+            nonlocal result
+            result = tracker.record_many(activities)
+
+        rates["sqlite_tracker"] = timed("Tracker.record_many (validate + store)", n, record_many)
+        assert result is not None and result.inserted == n, result
+        tracker.close()
+
+    if not args.no_pg:
+        admin = sa.create_engine(args.pg_url, isolation_level="AUTOCOMMIT")
+        name = f"iecmhc_bench_{uuid.uuid4().hex[:10]}"
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        except sa.exc.OperationalError as exc:
+            print(f"PostgreSQL skipped: cannot reach {args.pg_url}: {exc.orig}")
+        else:
+            url = admin.url.set(database=name).render_as_string(hide_password=False)
+            try:
+                with admin.connect() as conn:
+                    version = conn.exec_driver_sql("SHOW server_version").scalar()
+                print(f"PostgreSQL ({version}), {n:,} records:")
+                store = SQLStore(url)
+                rates["pg_store"] = timed(
+                    "SQLStore.insert (validated rows, COPY)", n, lambda: store.insert(rows)
+                )
+                store.close()
+                tracker = it.Tracker.open(url, profile, today=lambda: TODAY, table_prefix="t_")
+                rates["pg_tracker"] = timed(
+                    "Tracker.record_many (validate + store)", n, record_many
+                )
+                assert result is not None and result.inserted == n, result
+                tracker.close()
+            finally:
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+    raw = rates["raw"]
+    print("ratios (same run):")
+    for key, label in (
+        ("sqlite_store", "SQLite store / raw sqlite3"),
+        ("sqlite_tracker", "SQLite record_many / raw sqlite3"),
+        ("pg_store", "PostgreSQL store / raw sqlite3"),
+        ("pg_tracker", "PostgreSQL record_many / raw sqlite3"),
+    ):
+        if key in rates:
+            print(f"  {label:<44} {rates[key] / raw:6.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
