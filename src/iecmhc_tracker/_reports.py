@@ -14,12 +14,15 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 
 from ._model import Activity
 from ._profile import Profile
+
+if TYPE_CHECKING:
+    from ._table import Table
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("iecmhc_tracker", "templates"),
@@ -230,3 +233,164 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, s
             yield section, "", ";".join(str(v) for v in value)
         else:
             yield section, "", value
+
+
+# -- state dashboard and funding summary -------------------------------------------------------
+
+_TIER_ORDER = {"universal": 0, "targeted": 1, "intensive": 2}
+
+
+def _suppression_note(profile: Profile) -> str:
+    p = profile.suppression
+    return (
+        "Withheld cells protect privacy: a number is withheld when fewer than "
+        f"{p.min_consultants} consultants or fewer than {p.min_count} activities make it up "
+        f"(zero is shown), or when one consultant accounts for more than {p.dominance:.0%} of "
+        "it; further cells are withheld where totals would otherwise let a withheld number be "
+        "worked out. Totals include withheld cells."
+    )
+
+
+def _headline_label(profile: Profile, table: Table, measure: str) -> str:
+    from ._measures import MEASURES
+
+    kinds = table.where.get("kind", ())
+    if measure == "activities" and kinds:
+        return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
+    label = MEASURES[measure].label
+    series = table.where.get("extra.series", ())
+    if series:
+        label += " (" + ", ".join(profile.code_label("series", s) for s in series) + ")"
+    return label
+
+
+def _year_total(table: Table, measure: str, year: int) -> float | None:
+    """The published total of ``measure`` for one fiscal year (None if withheld/absent)."""
+    coords = tuple(year if d == "fiscal_year" else None for d in table.dims)
+    try:
+        return table.cell(*coords).values[measure]
+    except KeyError:
+        return None
+
+
+def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) -> dict[str, Any]:
+    """The numbers of the state dashboard for one fiscal year (suppressed tables only)."""
+    tiles: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    tiers: dict[str | None, list[dict[str, Any]]] = {}
+    trend: list[list[Any]] = []
+    trend_title = ""
+    for table in tables:
+        has_year = "fiscal_year" in table.dims
+        part = table.select(fiscal_year=fiscal_year) if has_year else table
+        for m in table.measures:
+            key = (m, repr(sorted(table.where.items())))
+            if key not in seen:
+                seen.add(key)
+                total = part.total
+                tiles.append(
+                    {
+                        "label": _headline_label(profile, table, m),
+                        "value": total.values[m] if total is not None else None,
+                    }
+                )
+        if has_year and not trend and "hours" in table.measures:
+            trend_title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
+            trend = [[f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years]
+        from ._measures import MEASURES
+
+        rows = [
+            {"label": " · ".join(c.labels) or "All", "values": [c.values[m] for m in part.measures]}
+            for c in part.cells
+        ]
+        total = part.total
+        first = part.measures[0]
+        block = {
+            "title": table.title,
+            "dim_label": " · ".join(d.replace("_", " ").capitalize() for d in part.dims) or "",
+            "measure_labels": [MEASURES[m].label for m in part.measures],
+            "rows": rows,
+            "total": (
+                {"label": "Total", "values": [total.values[m] for m in part.measures]}
+                if total is not None and part.dims
+                else None
+            ),
+            "chart": [[r["label"], r["values"][0]] for r in rows] if part.dims else [],
+            "chart_measure": MEASURES[first].label,
+        }
+        tier = _tier_of(profile, table)
+        tiers.setdefault(tier, []).append(block)
+    ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
+    return {
+        "profile": profile.label,
+        "fiscal_year": fiscal_year,
+        "tiles": tiles,
+        "trend": trend,
+        "trend_title": trend_title,
+        "tiers": [
+            {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
+        ],
+        "footnote": _suppression_note(profile),
+    }
+
+
+def _tier_of(profile: Profile, table: Table) -> str | None:
+    for spec in profile.tables:
+        if spec.name == table.name:
+            return spec.tier
+    return None
+
+
+def dashboard_html(profile: Profile, data: Mapping[str, Any]) -> str:
+    return render(
+        "dashboard.html",
+        title=f"{profile.label} IECMHC — state dashboard",
+        subtitle=f"Statewide numbers, fiscal year {data['fiscal_year']}",
+        profile=profile,
+        data=data,
+    )
+
+
+def funding_data(profile: Profile, tables: Sequence[Table]) -> dict[str, Any]:
+    """Statewide totals per fiscal year with the change over the latest year."""
+    years: list[int] = sorted({y for t in tables for y in t.fiscal_years})
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for table in tables:
+        if "fiscal_year" not in table.dims:
+            continue
+        for m in table.measures:
+            key = (m, repr(sorted(table.where.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+            values = [_year_total(table, m, y) for y in years]
+            last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
+            change = (last - prev) / prev * 100 if last is not None and prev else None
+            rows.append(
+                {"label": _headline_label(profile, table, m), "values": values, "change": change}
+            )
+    latest = years[-1] if years else None
+    return {
+        "profile": profile.label,
+        "years": years,
+        "rows": rows,
+        "summary": (
+            f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
+            f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "
+            "year before the latest. Every number is a suppressed statewide aggregate."
+            if years
+            else "No published numbers yet."
+        ),
+        "footnote": _suppression_note(profile),
+    }
+
+
+def funding_html(profile: Profile, data: Mapping[str, Any]) -> str:
+    return render(
+        "funding.html",
+        title=f"{profile.label} IECMHC — funding justification summary",
+        subtitle="Statewide totals and year-over-year change",
+        profile=profile,
+        data=data,
+    )

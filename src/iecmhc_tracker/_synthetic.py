@@ -28,6 +28,13 @@ _KIND_WEIGHTS = {
     "consultant_training": 2,
 }
 _MONTH_WEIGHTS = {1: 10, 2: 10, 3: 11, 4: 10, 5: 10, 6: 6, 7: 4, 8: 7, 9: 11, 10: 11, 11: 9, 12: 7}
+#: relative weight of the most populous counties of the shipped states (others weigh 1)
+_POPULOUS = {
+    "cook": 40, "dupage": 8, "lake": 6, "will": 6, "kane": 5, "winnebago": 3, "st_clair": 3,
+    "los_angeles": 40, "san_diego": 12, "orange": 12, "riverside": 10, "san_bernardino": 10,
+    "santa_clara": 8, "alameda": 7, "sacramento": 6, "fresno": 4,
+    "yellowstone": 8, "missoula": 6, "gallatin": 6, "flathead": 5, "cascade": 5,
+}  # fmt: skip
 _TYPE_WEIGHTS = {"programmatic": 3, "classroom": 5, "child_family": 4}
 
 
@@ -51,8 +58,8 @@ def generate(
     if span < 0:
         raise ValueError("the profile's start date is after today")
     counties = [c.code for c in profile.counties]
-    # a few populous counties get most consultants, as in real states
-    county_weights = [8 if i % 17 == 0 else 1 for i in range(len(counties))]
+    # populous counties get most consultants, as in real states
+    county_weights = [_POPULOUS.get(c, 1) for c in counties]
     kinds = [k for k in profile.kinds if k in _KIND_WEIGHTS] or list(profile.kinds)
     kind_weights = [_KIND_WEIGHTS.get(k, 5) for k in kinds]
     settings = sorted(profile.code_set("setting"))
