@@ -151,6 +151,14 @@ def run_system(
                 return {"ok": False, "error": "ours: not available yet (no Tracker.as_researcher)"}
             cmd = [OURS_PY, str(HERE / "ours.py"), "release", "--url", url]
             cmd += ["--keys", str(paths["keys"])]
+            timed = _run_json(cmd, timeout=args.timeout)
+            if args.profile:
+                # a second, profiled release: the profiler's overhead stays out of the timing
+                backend = system.split("-", 1)[1]
+                prof = RESULTS / f"profile_{backend}_{rows}.txt"
+                _run_json([*cmd, "--profile-to", str(prof)], timeout=args.timeout)
+                timed["profile"] = str(prof.relative_to(ROOT))
+            return timed
         else:
             cmd = [OURS_PY, str(HERE / "ours.py"), "floor", "--url", url]
         return _run_json(cmd, timeout=args.timeout)
@@ -217,9 +225,9 @@ def _fmt(v: Any, spec: str = ".3g") -> str:
 def table(results: dict[str, dict[str, Any]], rows: int) -> str:
     ours = {b: results.get(f"ours-{b}", {}).get("release_seconds") for b in ("sqlite", "postgres")}
     head = (
-        "| system | release s | total s | × ours-sqlite | × ours-postgres | MAE count | "
-        "MAE hours | negatives (of 2448) | cells | peak RSS MB | failure |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        "| system | release s | client CPU s | total s | × ours-sqlite | × ours-postgres | "
+        "MAE count | MAE hours | negatives (of 2448) | cells | peak RSS MB | failure |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     )
     lines = [f"rows = {rows:,}; ε = 1; 1224 public cells", "", head]
     for system, r in results.items():
@@ -230,7 +238,8 @@ def table(results: dict[str, dict[str, Any]], rows: int) -> str:
         if len(err) > 160:
             err = err[:157] + "..."
         lines.append(
-            f"| {system} | {_fmt(sec, '.3f')} | {_fmt(r.get('total_seconds'), '.1f')} | "
+            f"| {system} | {_fmt(sec, '.3f')} | {_fmt(r.get('release_cpu_seconds'), '.3f')} | "
+            f"{_fmt(r.get('total_seconds'), '.1f')} | "
             f"{_fmt(ratio_s, '.2f')} | {_fmt(ratio_p, '.2f')} | "
             f"{_fmt(r.get('mae_count'), '.0f')} | "
             f"{_fmt(r.get('mae_hours'), '.0f')} | {_fmt(r.get('negatives'))} | "
@@ -290,6 +299,7 @@ def machine() -> dict[str, Any]:
         "nproc": os.cpu_count(),
         "memory_gb": round(mem_kb / 1024**2, 1),
         "python": platform.python_version(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
 
@@ -304,8 +314,11 @@ def bench_rows(rows: int, systems: list[str], args: argparse.Namespace) -> dict[
     paths = {"data": data_path, "truth": truth_path, "keys": keys_path}
     results: dict[str, dict[str, Any]] = {}
     for system in systems:
-        print(f"[{rows:,}] {system} ...", flush=True)
+        load_before = os.getloadavg()[0]
+        print(f"[{rows:,}] {system} ... (load average {load_before:.1f})", flush=True)
         r = run_system(system, rows, paths, args)
+        # other work on the machine skews timings: keep the 1-minute load average with them
+        r["loadavg_before"] = load_before
         score(r, truth)
         r.pop("traceback", None) if r.get("ok") else None
         results[system] = r
@@ -323,7 +336,15 @@ def bench_rows(rows: int, systems: list[str], args: argparse.Namespace) -> dict[
         **doc,
         "systems": {s: {k: v for k, v in r.items() if k != "cells"} for s, r in results.items()},
     }
-    (RESULTS / f"results_{rows}.json").write_text(json.dumps(slim, indent=1, default=str))
+    path = RESULTS / f"results_{rows}.json"
+    if path.exists():
+        # keep systems this run did not touch (e.g. peers measured in an earlier run), labelled
+        earlier = json.loads(path.read_text())
+        for system, r in earlier.get("systems", {}).items():
+            if system not in slim["systems"]:
+                r.setdefault("measured", earlier.get("when"))
+                slim["systems"][system] = r
+    path.write_text(json.dumps(slim, indent=1, default=str))
     return doc
 
 
@@ -352,6 +373,11 @@ def main() -> None:
         action="store_true",
         help="keep the loaded SQLite files and PostgreSQL databases for reuse",
     )
+    ap.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile our releases with pyinstrument -> results/profile_<backend>_<rows>.txt",
+    )
     ap.add_argument("--no-setup", action="store_true", help="do not create missing peer venvs")
     args = ap.parse_args()
 
@@ -369,7 +395,9 @@ def main() -> None:
     doc = bench_rows(args.rows, systems, args)
     loaded.add(args.rows)
     print()
-    print(table(doc["systems"], args.rows))
+    text = table(doc["systems"], args.rows)
+    print(text)
+    (RESULTS / f"table_{args.rows}.md").write_text(text + "\n")
 
     scaling_rows = [int(x) for x in args.scaling.split(",") if x.strip()]
     if scaling_rows:
@@ -381,14 +409,19 @@ def main() -> None:
                 continue
             scale[n] = bench_rows(n, ours_systems, args)["systems"]
             loaded.add(n)
-        print("\nScaling (release seconds; peak RSS MB of the release process)\n")
-        print("| rows | " + " | ".join(ours_systems) + " | ours-sqlite RSS | ours-postgres RSS |")
-        print("|---:|" + "---:|" * (len(ours_systems) + 2))
+        lines = [
+            "Scaling (release seconds; peak RSS MB of the release process)",
+            "",
+            "| rows | " + " | ".join(ours_systems) + " | ours-sqlite RSS | ours-postgres RSS |",
+            "|---:|" + "---:|" * (len(ours_systems) + 2),
+        ]
         for n in scaling_rows:
             r = scale[n]
             cells = [_fmt(r.get(s, {}).get("release_seconds"), ".3f") for s in ours_systems]
             rss = [_fmt(r.get(s, {}).get("peak_rss_mb"), ".0f") for s in OURS]
-            print(f"| {n:,} | " + " | ".join(cells) + " | " + " | ".join(rss) + " |")
+            lines.append(f"| {n:,} | " + " | ".join(cells) + " | " + " | ".join(rss) + " |")
+        print("\n" + "\n".join(lines))
+        (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
     out = plot()
     if out:
         print(f"\nplot: {out.relative_to(ROOT)}")

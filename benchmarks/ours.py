@@ -172,7 +172,7 @@ def load(url: str, data: Path) -> dict[str, Any]:
     return {"rows": n, "seconds": time.perf_counter() - t0}
 
 
-def release(url: str, keys_path: Path) -> dict[str, Any]:
+def release(url: str, keys_path: Path, profile_to: Path | None = None) -> dict[str, Any]:
     import iecmhc_tracker as it
 
     years = sorted({int(k[2]) for k in json.loads(keys_path.read_text())})
@@ -186,9 +186,19 @@ def release(url: str, keys_path: Path) -> dict[str, Any]:
             by=list(KEY_COLUMNS),
             where={"fiscal_year": list(FISCAL_YEARS)},
         )
-        t1 = time.perf_counter()
+        profiler = None
+        if profile_to is not None:
+            from pyinstrument import Profiler  # bench extra
+
+            profiler = Profiler(interval=0.001)
+            profiler.start()
+        t1, c1 = time.perf_counter(), time.process_time()
         rel = lab.release(query, epsilon=1.0, bounding="max_cells", postprocess=None)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
+        if profiler is not None and profile_to is not None:
+            profiler.stop()
+            profile_to.parent.mkdir(parents=True, exist_ok=True)
+            profile_to.write_text(profiler.output_text(unicode=True, show_all=False))
         frame = rel.to_pandas()
         tracker.store.close()
     wide = frame.pivot_table(index=list(KEY_COLUMNS), columns="measure", values="value")
@@ -201,6 +211,7 @@ def release(url: str, keys_path: Path) -> dict[str, Any]:
         "ok": True,
         "cells": cells,
         "release_seconds": t2 - t1,
+        "release_cpu_seconds": c2 - c1,  # this process only (SQLite runs in it; PostgreSQL not)
         "total_seconds": t2 - t0,
         "info": {"metadata": meta},
     }
@@ -224,12 +235,18 @@ def floor(url: str) -> dict[str, Any]:
     )
     engine = sa.create_engine(url)
     with engine.connect() as con:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         rows = con.exec_driver_sql(sql).fetchall()
-        dt = time.perf_counter() - t0
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
     engine.dispose()
     cells = [[c, t, int(y), float(n), float(h)] for c, t, y, n, h in rows]
-    return {"ok": True, "cells": cells, "release_seconds": dt, "total_seconds": dt}
+    return {
+        "ok": True,
+        "cells": cells,
+        "release_seconds": dt,
+        "release_cpu_seconds": dc,
+        "total_seconds": dt,
+    }
 
 
 def main() -> None:
@@ -238,6 +255,7 @@ def main() -> None:
     ap.add_argument("--url")
     ap.add_argument("--data", type=Path)
     ap.add_argument("--keys", type=Path)
+    ap.add_argument("--profile-to", type=Path, help="write a pyinstrument profile of the release")
     args = ap.parse_args()
     out: dict[str, Any] = {"ok": False, "error": None}
     try:
@@ -246,7 +264,7 @@ def main() -> None:
         elif args.command == "load":
             out = {"ok": True, **load(args.url, args.data)}
         elif args.command == "release":
-            out = release(args.url, args.keys)
+            out = release(args.url, args.keys, args.profile_to)
         else:
             out = floor(args.url)
     except Exception as e:  # the harness reports it in the table
