@@ -126,3 +126,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("pg_url" if kind == "postgresql" else "mariadb_url")
     wipe_database(url)
     return url
+
+
+@pytest.fixture(params=[b for b in STORE_BACKENDS if b != "memory"])
+def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Like ``store_url``, for the SQL backends only (SQLite file in a folder not yet made)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'db' / 'store.db'}"
+    url: str = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
+    wipe_database(url)
+    return url

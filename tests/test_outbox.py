@@ -17,22 +17,6 @@ from iecmhc_tracker._synthetic import generate
 from strategies import TODAY
 
 IL = it.load_profile("illinois")
-SQL_BACKENDS = [
-    "sqlite",
-    pytest.param("postgresql", marks=pytest.mark.services),
-    pytest.param("mariadb", marks=pytest.mark.services),
-]
-
-
-@pytest.fixture(params=SQL_BACKENDS)
-def sql_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    from conftest import wipe_database
-
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'db' / 'store.db'}"
-    url: str = request.getfixturevalue("pg_url" if request.param == "postgresql" else "mariadb_url")
-    wipe_database(url)
-    return url
 
 
 def _activities(n: int, seed: int = 5) -> list[it.Activity]:

@@ -22,6 +22,7 @@ import json
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -311,6 +312,18 @@ class SQLStore:
     # -- writes ----------------------------------------------------------------------
     def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
         rows = list(rows)
+        for attempt in range(_RETRIES):
+            try:
+                return self._insert_once(rows, atomic)
+            except StorageError as exc:
+                # another writer stored one of these ids between our look-up and our insert,
+                # or a deadlock: the whole transaction was rolled back, so it is safe to redo
+                if attempt == _RETRIES - 1 or not _retryable(exc.__cause__):
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert_once(self, rows: list[Row], atomic: bool) -> InsertOutcome:
         with self._tx(write=True) as conn:
             outcome = _classify(rows, {})
             if not outcome[2] and outcome[3]:
@@ -790,6 +803,23 @@ def _classify(
         else:
             conflicts.append(rid)
     return inserted, duplicates, conflicts, list(pending.values())
+
+
+_RETRIES = 5
+_RETRY_SQLSTATES = frozenset({"40001", "40P01", "23505"})  # serialization, deadlock, duplicate
+_RETRY_MYSQL = frozenset({1062, 1205, 1213})  # duplicate key, lock wait timeout, deadlock
+
+
+def _retryable(exc: BaseException | None) -> bool:
+    orig = getattr(exc, "orig", None) or exc
+    if orig is None:
+        return False
+    if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in _RETRY_MYSQL:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and "locked" in str(orig)
 
 
 def _values(allowed: Sequence[Any] | str) -> list[Any]:

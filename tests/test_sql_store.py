@@ -1,0 +1,233 @@
+"""What only the SQL stores have: migrations, table prefixes and embedding, crash atomicity of a
+bulk import (SIGKILL), and concurrent writers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+import iecmhc_tracker as it
+from iecmhc_tracker._schema import SCHEMA_VERSION, build_schema
+from iecmhc_tracker._sql import SQLStore
+from test_store_contract import make_rows
+
+TABLES = {
+    "activities",
+    "activity_referrals",
+    "budget_ledger",
+    "budget_balance",
+    "store_meta",
+    "alembic_version",
+}
+
+
+def _tables(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def _sql(url: str, statement: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            result = conn.exec_driver_sql(statement)
+            return [tuple(r) for r in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_database_is_migrated_to_head(sql_url: str) -> None:
+    store = SQLStore(sql_url)
+    assert store.migrated_from == ""
+    store.close()
+    assert _tables(sql_url) == TABLES
+    assert _sql(sql_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_VERSION,)]
+    again = SQLStore(sql_url)  # opening again changes nothing
+    assert again.migrated_from == SCHEMA_VERSION
+    again.close()
+
+
+def test_a_newer_schema_is_refused(sql_url: str) -> None:
+    SQLStore(sql_url).close()
+    _sql(sql_url, "UPDATE alembic_version SET version_num = '9001_from_the_future'")
+    with pytest.raises(
+        it.SchemaVersionError, match=r"9001_from_the_future.*upgrade iecmhc_tracker"
+    ):
+        it.Tracker.open(sql_url)
+    assert _tables(sql_url) == TABLES  # nothing touched
+
+
+def test_two_prefixes_coexist_in_one_database(sql_url: str) -> None:
+    a = SQLStore(sql_url, table_prefix="a_")
+    b = SQLStore(sql_url, table_prefix="b_")
+    rows = make_rows(n=5)
+    a.insert(rows)
+    b.insert(rows[:2])
+    b.charge("x", "2025", "epsilon", 0.5, 1.0, {})
+    assert a.get(rows[4]["id"]) is not None and b.get(rows[4]["id"]) is None
+    assert a.spent("x", "2025", "epsilon") == 0.0
+    assert a.data_version() != b.data_version() or a.data_version() == 1
+    a.close()
+    b.close()
+    assert _tables(sql_url) == {f"{p}{t}" for p in ("a_", "b_") for t in TABLES}
+
+
+def test_tables_made_by_the_application_are_adopted(sql_url: str) -> None:
+    # an application creates our tables next to its own with its MetaData, then opens the store
+    md = sa.MetaData()
+    sa.Table("app_users", md, sa.Column("id", sa.Integer, primary_key=True))
+    schema = build_schema("iecmhc_", md)
+    if "sqlite" in sql_url:
+        Path(sql_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(sql_url)
+    md.create_all(engine)
+    engine.dispose()
+    store = SQLStore(sql_url, table_prefix="iecmhc_", metadata=sa.MetaData())
+    assert store.migrated_from == ""  # stamped, not re-created
+    store.insert(make_rows(n=3))
+    assert store.data_version() == 1
+    store.close()
+    assert {"app_users", "iecmhc_activities", "iecmhc_alembic_version"} <= _tables(sql_url)
+    assert schema.activities.name == "iecmhc_activities"
+
+
+def test_store_exposes_metadata_and_engine(tmp_path: Path) -> None:
+    md = sa.MetaData()
+    store = SQLStore(f"sqlite:///{tmp_path / 's.db'}", table_prefix="x_", metadata=md)
+    assert store.metadata is md and "x_activities" in md.tables
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    store.close()
+
+
+# -- crash atomicity ----------------------------------------------------------------------------
+IMPORTER = textwrap.dedent(
+    """
+    import sys, uuid
+    from iecmhc_tracker._sql import SQLStore
+    sys.path.insert(0, sys.argv[3])
+    from test_store_contract import make_rows
+
+    url, n = sys.argv[1], int(sys.argv[2])
+    template = make_rows(n=50, seed=42)
+    rows = []
+    for i in range(n):
+        row = dict(template[i % 50])
+        row["id"] = str(uuid.UUID(int=i + 1, version=4))
+        rows.append(row)
+    store = SQLStore(url)
+    print("start", flush=True)
+    # one store.insert is one record_many batch: a single transaction
+    ins, dup, conf = store.insert(rows)
+    print("done", len(ins), len(dup), len(conf), flush=True)
+    """
+)
+N_KILL = 200_000
+
+
+def _count(url: str) -> int:
+    return int(_sql(url, "SELECT COUNT(*) FROM activities")[0][0])  # type: ignore[call-overload]
+
+
+def _wait_until_writing(url: str, timeout: float = 60) -> None:
+    """Poll until the importer's write transaction is open in the database."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if url.startswith("sqlite"):
+            con = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0)
+            try:
+                con.execute("BEGIN IMMEDIATE")  # refused while the importer holds the lock
+                con.rollback()
+            except sqlite3.OperationalError as exc:
+                if "locked" in str(exc):
+                    return
+            finally:
+                con.close()
+        else:
+            active = _sql(
+                url,
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND state = 'active' AND query LIKE 'COPY%%'",
+            )
+            if active[0][0]:
+                return
+        time.sleep(0.02)
+    raise AssertionError("the importer never started writing")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sql_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)], indirect=True
+)
+def test_a_killed_import_leaves_all_or_nothing_and_a_rerun_completes(sql_url: str) -> None:
+    tests = str(Path(__file__).parent)
+    args = [sys.executable, "-c", IMPORTER, sql_url, str(N_KILL), tests]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "start"
+    _wait_until_writing(sql_url)
+    time.sleep(0.3)  # some rows are written by now; all 200k take seconds
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL  # it was killed, not finished
+    assert _count(sql_url) in (0, N_KILL)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert _count(sql_url) == N_KILL
+    assert _sql(sql_url, "SELECT COUNT(DISTINCT id) FROM activities") == [(N_KILL,)]
+
+
+# -- concurrent writers -------------------------------------------------------------------------
+WRITER = textwrap.dedent(
+    """
+    import datetime as dt, sys
+    import iecmhc_tracker as it
+    from iecmhc_tracker._synthetic import generate
+
+    url, seed = sys.argv[1], int(sys.argv[2])
+    today = dt.date(2026, 11, 1)
+    p = it.load_profile("illinois")
+    own = list(generate(p, 10_000, consultants=50, seed=seed, today=today))
+    shared = list(generate(p, 500, consultants=5, seed=999, today=today))
+    with it.Tracker.open(url, p, today=lambda: today) as t:
+        r = t.record_many(shared + own, batch_size=500)
+    print(r.inserted, r.duplicates, len(r.rejected))
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_two_processes_writing_at_once_lose_nothing(pg_url: str) -> None:
+    from conftest import wipe_database
+
+    wipe_database(pg_url)
+    SQLStore(pg_url).close()  # schema first, so both writers start writing at once
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, pg_url, str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (1, 2)
+    ]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+    results = [tuple(int(x) for x in o[0].split()) for o in outs]
+    # every record went in once: the 500 shared ones by exactly one of the two writers
+    assert sum(r[0] for r in results) == 20_500 and all(r[2] == 0 for r in results)
+    assert _count(pg_url) == 20_500
