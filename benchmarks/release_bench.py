@@ -142,13 +142,16 @@ def plain_sql(tracker: it.Tracker) -> tuple[float, dict[tuple[Any, ...], float]]
     return time.perf_counter() - t0, out
 
 
-def release(tracker: it.Tracker, run: int, bounding: str = "norm") -> tuple[float, it.Release]:
+def release(
+    tracker: it.Tracker, run: int, bounding: str = "norm", **options: Any
+) -> tuple[float, it.Release]:
     # a fresh cache each run, or the repeat would be a (free, instant) cache hit
     with tempfile.TemporaryDirectory() as cache:
         t = it.Tracker(tracker.store, tracker.profile, today=lambda: TODAY, cache_dir=cache)
         lab = t.as_researcher(f"bench-{bounding}-{run}-{uuid.uuid4().hex[:6]}")
+        budget = options or {"epsilon": 1.0}
         t0 = time.perf_counter()
-        rel = lab.release(QUERY, epsilon=1.0, bounding=bounding)
+        rel = lab.release(QUERY, bounding=bounding, **budget)
         elapsed = time.perf_counter() - t0
         assert t._release_cache is not None
         t._release_cache.close()
@@ -175,6 +178,16 @@ def bench(name: str, url: str, args: argparse.Namespace) -> list[str]:
     _, rel_mc = release(tracker, 99, "max_cells")
     mae_mc, bias_mc = errors(rel_mc, truth)
     p, r = statistics.median(plain_times), statistics.median(ours)
+    if args.sweep:
+        print(f"{name}: hours MAE / bias per cell by norm bound (activities at the profile's)")
+        for label, budget in (
+            ("laplace eps=1", {"epsilon": 1.0}),
+            ("gaussian rho=0.5", {"rho": 0.5}),
+        ):
+            for bound in (100, 200, 400, 600):
+                _, rs = release(tracker, bound, norm_bounds={"hours": bound}, **budget)
+                e, b = errors(rs, truth)
+                print(f"  {label:16s} B={bound:4d}  MAE {e:8.1f}  bias {b:+8.1f}")
     tracker.close()
     mean_cell = statistics.fmean(truth.values()) if truth else 0.0
     return [
@@ -189,6 +202,7 @@ def main() -> None:
     ap.add_argument("--consultants", type=int, default=3000)
     ap.add_argument("--repeat", type=int, default=3, help="timed runs of each (median shown)")
     ap.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    ap.add_argument("--sweep", action="store_true", help="also: error by hours norm bound")
     args = ap.parse_args()
 
     lines = []
