@@ -354,8 +354,6 @@ class SQLStore:
         for i in range(0, len(ids), _CHUNK):
             chunk = ids[i : i + _CHUNK]
             q = sa.select(a.c.id, a.c.content_hash).where(a.c.id.in_(chunk))
-            if self.dialect != "sqlite":
-                q = q.with_for_update()  # an amend racing this batch waits for it
             out.update({r[0]: r[1] for r in conn.execute(q)})
         return out
 
