@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench clean
+.PHONY: demo test lint typecheck check bench docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -28,6 +28,9 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
+docs: $(STAMP)
+	$(BIN)/python -m mkdocs build --strict -d site
+
 # Peer-library benchmark (benchmarks/README.md). Peers get their own venvs under
 # benchmarks/.venvs (created on first run). Example:
 #   make bench ARGS="--rows 100000 --systems ours-sqlite,floor-sqlite,pipelinedp"
@@ -40,4 +43,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/compare.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis site
