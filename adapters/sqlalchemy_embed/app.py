@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 import iecmhc_tracker as it
@@ -85,7 +85,8 @@ class EmbeddedStore(SQLStore):
                 yield own
             return
         # a SAVEPOINT: a refused write undoes only itself; the outer commit decides the rest
-        with map_errors(self.url), conn.begin_nested():
+        shown = make_url(self.url).render_as_string(hide_password=True)
+        with map_errors(shown), conn.begin_nested():
             yield conn
 
 
