@@ -122,7 +122,7 @@ class RedcapMapping:
     @property
     def columns(self) -> list[str]:
         """The export's column names, in order (checkboxes expand to ``name___code``)."""
-        cols = []
+        cols: list[str] = []
         for v in self.variables:
             if v.type == "checkbox":
                 cols.extend(f"{v.name}___{raw}" for raw, _, _ in v.choices)

@@ -281,7 +281,8 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
     @app.get("/me/summary", responses=ERRORS, tags=["consultant"])
     def my_summary(who: Consultant, fiscal_year: FiscalYear = None) -> dict[str, Any]:
         """Exact totals of the token's consultant's own data."""
-        return jsonable_encoder(tracker.as_consultant(str(who.id)).summary(fiscal_year))
+        out: dict[str, Any] = _plain(tracker.as_consultant(str(who.id)).summary(fiscal_year))
+        return out
 
     # an HTML route documents its JSON errors explicitly (FastAPI would call them text/html)
     json_errors = {
@@ -302,7 +303,8 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
     @app.get("/program/contacts", responses=ERRORS, tags=["program"])
     def program_contacts(who: Program, fiscal_year: FiscalYear = None) -> list[dict[str, Any]]:
         """The token's program's contacts with consultants."""
-        return jsonable_encoder(tracker.as_program(str(who.id)).contacts(fiscal_year))
+        out: list[dict[str, Any]] = _plain(tracker.as_program(str(who.id)).contacts(fiscal_year))
+        return out
 
     @app.get("/state/tables", responses=ERRORS, tags=["state"])
     def state_tables(who: State) -> list[dict[str, Any]]:
@@ -346,24 +348,31 @@ def _finite(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready: dates, decimals and ids as FastAPI encodes them, no NaN."""
+    return _finite(jsonable_encoder(value))
+
+
 def _state_table(tracker: it.Tracker, name: str, fiscal_year: int | None) -> dict[str, Any]:
     as_state = getattr(tracker, "as_state", None)
     if as_state is None:  # the state view is not part of this library version
         raise it.Forbidden("this tracker offers no state view")
     table = as_state().table(name, fiscal_year=fiscal_year)
-    return _finite(jsonable_encoder(table.to_dict()))
+    out: dict[str, Any] = _plain(table.to_dict())
+    return out
 
 
 def _release(tracker: it.Tracker, analyst: str, body: ReleaseIn) -> dict[str, Any]:
     lab = tracker.as_researcher(analyst)
     query = it.Query(measures=body.measures, by=body.by, where=body.where)
     rel = lab.release(query, epsilon=body.epsilon)
-    return _finite(jsonable_encoder(rel.to_dict()))
+    out: dict[str, Any] = _plain(rel.to_dict())
+    return out
 
 
 def _budget(tracker: it.Tracker, analyst: str) -> dict[str, Any]:
     b = tracker.as_researcher(analyst).budget
-    return _finite(
+    out: dict[str, Any] = _finite(
         {
             "analyst": b.analyst,
             "period": b.period,
@@ -372,3 +381,4 @@ def _budget(tracker: it.Tracker, analyst: str) -> dict[str, Any]:
             "remaining": b.remaining,
         }
     )
+    return out
