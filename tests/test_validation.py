@@ -168,3 +168,13 @@ def test_validation_is_pure_and_repeatable() -> None:
     first = problems(it.Activity.from_dict(rec), profile, TODAY)
     second = problems(it.Activity.from_dict(rec), profile, TODAY)
     assert first == second and first
+
+
+def test_an_unreadable_field_does_not_hide_the_others_problems() -> None:
+    profile = PROFILES["illinois"]
+    record = _base(profile) | {"date": "2025-02-30", "county": "atlantis", "hours": "30"}
+    with pytest.raises(it.ValidationError) as info:
+        it.validate(record, profile, today=TODAY)
+    assert {"date", "county", "hours"} <= info.value.fields
+    # placeholders used to check around the bad date never show up as problems
+    assert all(p.field != "consultant" for p in info.value.problems)

@@ -89,9 +89,9 @@ def portfolio_data(
         return date_to is None or a.date <= date_to
 
     acts = [a for a in every if in_period(a)]
-    by_type: Counter[str] = Counter()
-    by_setting: Counter[str] = Counter()
-    by_month: Counter[str] = Counter()
+    by_type: dict[str, float] = defaultdict(float)
+    by_setting: dict[str, float] = defaultdict(float)
+    by_month: dict[str, float] = defaultdict(float)
     methods: Counter[str] = Counter()
     referrals: Counter[str] = Counter()
     for a in acts:
@@ -156,7 +156,7 @@ def program_data(
 ) -> dict[str, Any]:
     """The numbers of one program's reflection summary."""
     by_month: Counter[str] = Counter()
-    by_type: Counter[str] = Counter()
+    by_type: dict[str, float] = defaultdict(float)
     rows = []
     for c in contacts:
         by_month[c["date"].strftime("%Y-%m")] += 1
@@ -186,7 +186,7 @@ def program_data(
         "hours": sum(float(c["hours"] or 0) for c in contacts),
         "consultants": len({c["consultant"] for c in contacts}),
         "by_month": sorted(by_month.items()),
-        "by_type": [[k, round(v, 2)] for k, v in by_type.most_common()],
+        "by_type": [[k, round(v, 2)] for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])],
     }
 
 

@@ -15,7 +15,7 @@ from ._model import Activity
 from ._profile import Profile, load_profile
 from ._rows import Row, to_row
 from ._store import Store
-from ._validate import problems as find_problems
+from ._validate import examine
 
 if TYPE_CHECKING:
     from ._cache import ReleaseCache
@@ -100,9 +100,8 @@ class Tracker:
     # -- writing -----------------------------------------------------------------------
     def check(self, record: Record) -> Activity:
         """Validate without storing: the Activity, or ``ValidationError`` with every problem."""
-        activity = record if isinstance(record, Activity) else Activity.from_dict(record)
-        found = find_problems(activity, self.profile, self._today())
-        if found:
+        activity, found = examine(record, self.profile, self._today())
+        if found or activity is None:
             raise ValidationError(found)
         return activity
 
@@ -164,12 +163,8 @@ class Tracker:
         today = self._today()
         for number, record in enumerate(records, 1):
             total = number
-            try:
-                activity = record if isinstance(record, Activity) else Activity.from_dict(record)
-                found = find_problems(activity, self.profile, today)
-            except ValidationError as exc:
-                found = list(exc.problems)
-            if found:
+            activity, found = examine(record, self.profile, today)
+            if found or activity is None:
                 batch_bad.extend(attrs.evolve(p, row=number) for p in found)
             else:
                 batch.append((number, to_row(activity, self.profile)))

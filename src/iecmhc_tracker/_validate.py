@@ -259,11 +259,49 @@ def validate(
 
     Accepts an :class:`Activity` or a mapping; raises nothing but ``ValidationError``.
     """
-    activity = record if isinstance(record, Activity) else Activity.from_dict(record)
-    found = problems(activity, profile, today)
-    if found:
+    activity, found = examine(record, profile, today)
+    if found or activity is None:
         raise ValidationError(found)
     return activity
+
+
+def _placeholders(profile: Profile, day: dt.date) -> dict[str, Any]:
+    """Harmless values for the fields every record needs, to check the others around them."""
+    return {
+        "consultant": "c-check",
+        "date": day,
+        "county": min(profile.code_set("county")),
+        "kind": next(iter(profile.kinds)),
+    }
+
+
+def examine(
+    record: Activity | Mapping[str, Any], profile: Profile, today: dt.date | None = None
+) -> tuple[Activity | None, list[Problem]]:
+    """The Activity (None when it cannot be built) and every problem of ``record``.
+
+    A field that cannot be read at all does not hide the others' problems: the readable
+    fields are still checked against the profile, around placeholders for the unreadable.
+    """
+    day = today or dt.date.today()
+    if isinstance(record, Activity):
+        return record, problems(record, profile, day)
+    try:
+        activity = Activity.from_dict(record)
+    except ValidationError as exc:
+        unreadable = {p.field for p in exc.problems}
+        if not isinstance(record, Mapping):
+            return None, list(exc.problems)
+        readable = {k: v for k, v in record.items() if isinstance(k, str) and k not in unreadable}
+        patched = {**_placeholders(profile, day), **readable}
+        try:
+            partial = Activity.from_dict(patched)
+        except ValidationError:  # pragma: no cover - readable fields convert by construction
+            return None, list(exc.problems)
+        skip = unreadable | (set(patched) - set(readable))
+        more = [p for p in problems(partial, profile, day) if p.field.split(".")[0] not in skip]
+        return None, [*exc.problems, *more]
+    return activity, problems(activity, profile, day)
 
 
 def field_problems(
@@ -279,12 +317,7 @@ def field_problems(
     completed with harmless placeholders, and only this field's problems are returned.
     """
     day = today or dt.date.today()
-    record: dict[str, Any] = {
-        "consultant": "c-check",
-        "date": day,
-        "county": min(profile.code_set("county")),
-        "kind": next(iter(profile.kinds)),
-    }
+    record = _placeholders(profile, day)
     record.update(context or {})
     record[field] = value
 
