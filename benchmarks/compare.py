@@ -107,7 +107,9 @@ def _stored_rows(url: str) -> int:
         return -1
 
 
-def ensure_store(system: str, rows: int, data_path: Path, pg_base: str, timeout: float) -> str:
+def ensure_store(
+    system: str, rows: int, data_path: Path, pg_base: str, timeout: float, loader: str = "fast"
+) -> str:
     """Load ``rows`` activities into our store for ``system`` once; reuse it while it matches."""
     url = sqlite_url(rows) if system.endswith("sqlite") else pg_url(pg_base, rows)
     have = _stored_rows(url)
@@ -118,9 +120,10 @@ def ensure_store(system: str, rows: int, data_path: Path, pg_base: str, timeout:
     else:
         _pg_admin(pg_base, f"DROP DATABASE IF EXISTS iecmhc_bench_{rows}")
         _pg_admin(pg_base, f"CREATE DATABASE iecmhc_bench_{rows}")
-    print(f"  loading {rows:,} rows into {url} ...", flush=True)
+    print(f"  loading {rows:,} rows into {url} ({loader} loader) ...", flush=True)
+    command = "load" if loader == "insert" else "fastload"
     out = _run_json(
-        [OURS_PY, str(HERE / "ours.py"), "load", "--url", url, "--data", str(data_path)],
+        [OURS_PY, str(HERE / "ours.py"), command, "--url", url, "--data", str(data_path)],
         timeout=timeout * 3,
     )
     if not out.get("ok"):
@@ -142,7 +145,7 @@ def run_system(
 ) -> dict[str, Any]:
     if system in OURS or system in FLOORS:
         try:
-            url = ensure_store(system, rows, paths["data"], args.pg, args.timeout)
+            url = ensure_store(system, rows, paths["data"], args.pg, args.timeout, args.loader)
         except Exception as e:
             return {"ok": False, "error": f"{type(e).__name__}: {e}"}
         if system in OURS:
@@ -377,6 +380,13 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="profile our releases with pyinstrument -> results/profile_<backend>_<rows>.txt",
+    )
+    ap.add_argument(
+        "--loader",
+        choices=["fast", "insert"],
+        default="fast",
+        help="fill our stores with one INSERT ... SELECT in the database (fast, default) or "
+        "through Store.insert in batches (the library's own path; ~10x slower to load)",
     )
     ap.add_argument("--no-setup", action="store_true", help="do not create missing peer venvs")
     args = ap.parse_args()
