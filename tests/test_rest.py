@@ -256,3 +256,21 @@ def test_committed_openapi_spec_is_up_to_date() -> None:
     assert SPEC_PATH.read_text(encoding="utf-8") == render(), (
         "adapters/rest/openapi.json is stale: run python -m adapters.rest.export_openapi"
     )
+
+
+@pytest.mark.parametrize(
+    "fragment",
+    ['"note": "ab\\ud800cd"', '"extra": {"\\ud800": 1}', '"\\udfff": 1'],
+    ids=["note", "extra-name", "field-name"],
+)
+def test_lone_surrogates_are_refused_not_a_server_error(tmp_path: Path, fragment: str) -> None:
+    # JSON may carry a lone surrogate; UTF-8 (and so SQLite) cannot: it is invalid input
+    t = it.Tracker.open(f"sqlite:///{tmp_path / 't.db'}", "illinois", today=lambda: TODAY)
+    client = TestClient(create_app(t, TOKENS), raise_server_exceptions=False)
+    body = json.dumps(consultation())[:-1] + ", " + fragment + "}"
+    r = client.post(
+        "/activities", content=body.encode(), headers={**C1, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["error"] == "validation"
+    assert t.as_consultant("c-1").activities() == []

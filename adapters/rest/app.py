@@ -121,7 +121,18 @@ def _error(
 ) -> JSONResponse:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     body = {"error": kind, "message": message, "problems": problems or []}
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(_utf8(body), status_code=status, headers=headers)
+
+
+def _utf8(value: Any) -> Any:
+    """Error bodies may echo input: a lone surrogate in it must not break UTF-8 encoding."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utf8(v) for v in value]
+    return value
 
 
 class Unauthorized(Exception):

@@ -206,8 +206,13 @@ def _typed(
     elif ftype == "hours":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24:
             yield Problem(field, "range", "must be hours between 0 and 24")
-    elif ftype == "text" and (not isinstance(value, str) or len(value) > 200):
-        yield Problem(field, "type", "must be text of at most 200 characters")
+    elif ftype == "text" and (not isinstance(value, str) or len(value) > 200 or _surrogate(value)):
+        yield Problem(field, "type", "must be valid text of at most 200 characters")
+
+
+def _surrogate(text: str) -> bool:
+    """A lone surrogate (possible in JSON input) cannot be stored as UTF-8."""
+    return any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
@@ -219,6 +224,8 @@ def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
         return
     if any(ord(c) < 32 and c not in "\n\r\t" for c in note):
         yield Problem("note", "control_character", "must not contain control characters")
+    if _surrogate(note):
+        yield Problem("note", "encoding", "must be valid Unicode text (it has a lone surrogate)")
     for hit in screen(note):
         yield Problem(
             "note",
