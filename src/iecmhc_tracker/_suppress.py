@@ -42,6 +42,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.optimize import linprog
 
@@ -264,18 +265,55 @@ class Protector:
         self.lp_solves = 0
         self.repairs = 0
 
-    def run(self) -> BoolArray:
+    def run(self, lattices: Sequence[Lattice] = ()) -> BoolArray:
         """Withhold complementary cells until every withheld value is protected; returns
-        the new pattern."""
+        the new pattern. ``lattices`` (the family's tables) enable the fast box pass."""
         queue = deque(int(i) for i in np.flatnonzero(self.withheld))
         if queue:
             self._seed()
+            if lattices:
+                self._boxes(lattices)
         while queue:
             c = queue.popleft()
             for m in self.systems:
                 for up in (True, False):
                     queue.extend(self._ensure(c, m, up))
         return self.withheld
+
+    def _boxes(self, lattices: Sequence[Lattice]) -> None:
+        """The fast first pass: protect each uncertified withheld cell with the cheapest
+        box of its table (2**k cells with alternating signs, margins included, which moves
+        the cell both ways without changing any other published number)."""
+        where: dict[int, tuple[Lattice, tuple[int, ...]]] = {}
+        for lat in lattices:
+            for g, pos in lat.positions.items():
+                where.setdefault(g, (lat, pos))
+        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
+        done: set[int] = set()
+        while queue:
+            c = queue.popleft()
+            if c in done or c not in where:
+                continue
+            done.add(c)
+            if all(self._certified(c, m, up) for m in self.systems for up in (True, False)):
+                continue
+            lat, pos = where[c]
+            box = lat.best_box(pos, self)
+            if box is None:
+                continue  # left to the exact loop
+            corners, signs, up_room, down_room = box
+            new = corners[~self.withheld[corners]]
+            self.withheld[corners] = True
+            if len(new):
+                self._reduced.clear()
+                queue.extend(int(i) for i in new)
+            for m in lat.measures:
+                x = self.systems[m][0].x
+                for room, sign in ((up_room[m], 1.0), (down_room[m], -1.0)):
+                    step = room if np.isfinite(room) else 4.0 * (self.need_hi[m][c] + 1.0)
+                    point = x.copy()
+                    point[corners] += sign * step * signs
+                    self._witness(m, point)
 
     def _certified(self, c: int, m: str, up: bool) -> bool:
         if up:
@@ -384,13 +422,111 @@ class Protector:
         return [int(i) for i in new]
 
 
+class Lattice:
+    """One table's cells on a grid with an extra "total" slot per dimension, for the box
+    pass. Cells shared with another table of the family are kept out of boxes: moving them
+    would change that table's relations too."""
+
+    def __init__(self, layout: _Layout, shared: BoolArray, measures: Sequence[str]) -> None:
+        k = len(layout.spec.by)
+        domains: list[dict[Any, int]] = [{} for _ in range(k)]
+        for c in layout.coords:
+            if None not in c:
+                for d in range(k):
+                    domains[d].setdefault(c[d], len(domains[d]))
+        self.k = k
+        self.shape = tuple(len(dom) + 1 for dom in domains)
+        self.cell = np.full(self.shape, -1, dtype=np.int64)
+        self.positions: dict[int, tuple[int, ...]] = {}
+        for c, g in zip(layout.coords, layout.cells, strict=True):
+            pos = tuple(len(domains[d]) if v is None else domains[d][v] for d, v in enumerate(c))
+            self.cell[pos] = g
+            self.positions[g] = pos
+        self.blocked = shared
+        self.measures = [m for m in layout.spec.measures if m in measures]
+        self._grids: dict[str, FloatArray] | None = None
+        self._blocked: BoolArray = np.zeros(0, dtype=bool)
+        self._base_cost: FloatArray = np.zeros(0)
+
+    def best_box(
+        self, a: tuple[int, ...], prot: Protector
+    ) -> tuple[npt.NDArray[np.int64], FloatArray, dict[str, float], dict[str, float]] | None:
+        """The cheapest box through ``a`` that protects it both ways in every measure:
+        its cells, their signs and how far it can move the cell up and down."""
+        if self.k == 0 or not self.measures or self.blocked[self.cell[a]]:
+            return None
+        k = self.k
+        # boxes are indexed by their other corner b (b_d == a_d is not a box: masked out)
+        flip = []
+        for d, n in enumerate(self.shape):
+            f = np.where((np.arange(n) == n - 1) != (a[d] == n - 1), 1.0, -1.0)
+            flip.append(f.reshape([-1 if e == d else 1 for e in range(k)]))
+        if self._grids is None:
+            self._grids = {m: prot.systems[m][0].x[self.cell] for m in self.measures}
+            self._blocked = self.blocked[self.cell]
+            self._base_cost = 1.0 + np.abs(self._grids[self.measures[0]])
+        grids, blocked = self._grids, self._blocked
+        cost_grid = np.where(prot.withheld[self.cell], 0.0, self._base_cost)
+        cost = np.zeros(self.shape)
+        bad = np.zeros(self.shape, dtype=bool)
+        for d in range(k):
+            hit = np.zeros(self.shape[d], dtype=bool)
+            hit[a[d]] = True
+            bad |= hit.reshape([-1 if e == d else 1 for e in range(k)])
+        up = {m: np.full(self.shape, np.inf) for m in self.measures}
+        down = {m: np.full(self.shape, np.inf) for m in self.measures}
+        patterns = list(itertools.product((0, 1), repeat=k))
+        for p in patterns:
+            sl = tuple(slice(None) if p[d] else slice(a[d], a[d] + 1) for d in range(k))
+            sign = np.ones([1] * k)
+            for d in range(k):
+                if p[d]:
+                    sign = sign * flip[d]
+            bad |= blocked[sl]
+            cost += cost_grid[sl]
+            for m in self.measures:
+                v = grids[m][sl]
+                up[m] = np.minimum(up[m], np.where(sign < 0, v, np.inf))
+                down[m] = np.minimum(down[m], np.where(sign > 0, v, np.inf))
+        c = int(self.cell[a])
+        ok = ~bad
+        for m in self.measures:
+            x = prot.systems[m][0].x
+            ok &= up[m] >= prot.need_hi[m][c] - x[c]
+            ok &= down[m] >= x[c] - prot.need_lo[m][c]
+        if not ok.any():
+            return None
+        best = np.unravel_index(int(np.argmin(np.where(ok, cost, np.inf))), self.shape)
+        corners = []
+        signs = []
+        for p in patterns:
+            pos = tuple(int(best[d]) if p[d] else a[d] for d in range(k))
+            corners.append(int(self.cell[pos]))
+            sg = 1.0
+            for d in range(k):
+                if p[d]:
+                    sg *= float(flip[d].ravel()[best[d]])
+            signs.append(sg)
+        return (
+            np.array(corners, dtype=np.int64),
+            np.array(signs),
+            {m: float(up[m][best]) for m in self.measures},
+            {m: float(down[m][best]) for m in self.measures},
+        )
+
+
 def complementary(
     cells: _Cells, layouts: Sequence[_Layout], reasons: list[str | None], policy: SuppressionPolicy
 ) -> tuple[list[str | None], Protector]:
     """Add ``"complementary"`` reasons until the family's audit passes."""
     withheld = np.array([r is not None for r in reasons], dtype=bool)
-    prot = Protector(systems(cells, layouts), withheld, policy)
-    final = prot.run()
+    linear = systems(cells, layouts)
+    prot = Protector(linear, withheld, policy)
+    uses = np.zeros(len(cells), dtype=np.int64)
+    for lay in layouts:
+        uses[np.unique(lay.cells)] += 1
+    shared = uses > 1
+    final = prot.run([Lattice(lay, shared, list(linear)) for lay in layouts])
     out = [
         r if r is not None else ("complementary" if final[i] else None)
         for i, r in enumerate(reasons)
