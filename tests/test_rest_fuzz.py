@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -24,8 +25,10 @@ TOKENS = {
     "fuzz-analyst-xxxxxxxxxxx": Principal("analyst", "a-1"),
 }
 
+# SQLite, not memory: the driver is where odd input (a lone surrogate, say) used to break
+_dir = Path(tempfile.mkdtemp(prefix="iecmhc-fuzz-"))
 _tracker = it.Tracker.open(
-    "memory://", "illinois", today=lambda: TODAY, cache_dir=tempfile.mkdtemp(prefix="iecmhc-")
+    f"sqlite:///{_dir / 'fuzz.db'}", "illinois", today=lambda: TODAY, cache_dir=_dir / "cache"
 )
 _tracker.record_many(it.generate_activities(_tracker.profile, 300, consultants=10, today=TODAY))
 app = create_app(_tracker, TOKENS)
@@ -35,7 +38,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 @pytest.mark.slow
 @pytest.mark.parametrize("token", list(TOKENS), ids=[p.role for p in TOKENS.values()])
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error_for_any_input(case: schemathesis.Case, token: str) -> None:
     # Left out: positive_data_acceptance (a schema cannot carry the profile's rules — codes,
     # fields each kind requires — so schema-valid activities are rightly refused with 422) and
