@@ -5,6 +5,7 @@ Consultants see their own exact data; the state sees suppressed aggregates only;
 query through differential privacy with a persisted budget.
 """
 
+from ._audit import AuditReport, CellAudit, audit_suppression
 from ._errors import (
     BudgetExceeded,
     ConflictError,
@@ -27,17 +28,20 @@ from ._release import Estimate, Release
 from ._researcher import Budget, ResearcherSession
 from ._store import Store
 from ._synthetic import generate as generate_activities
+from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker
 from ._validate import validate
-from ._views import ConsultantView, ProgramView
+from ._views import ConsultantView, ProgramView, StateView
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MEASURES",
     "Activity",
+    "AuditReport",
     "Budget",
     "BudgetExceeded",
+    "CellAudit",
     "ConflictError",
     "ConsultantView",
     "Estimate",
@@ -55,12 +59,16 @@ __all__ = [
     "Release",
     "ResearcherSession",
     "SchemaVersionError",
+    "StateView",
     "StorageError",
     "Store",
+    "Table",
+    "TableCell",
     "Tracker",
     "TrackerError",
     "ValidationError",
     "__version__",
+    "audit_suppression",
     "generate_activities",
     "load_profile",
     "validate",

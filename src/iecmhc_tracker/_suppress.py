@@ -268,11 +268,12 @@ class Protector:
     def run(self, lattices: Sequence[Lattice] = ()) -> BoolArray:
         """Withhold complementary cells until every withheld value is protected; returns
         the new pattern. ``lattices`` (the family's tables) enable the fast box pass."""
-        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
-        if queue:
+        if self.withheld.any():
             self._seed()
             if lattices:
                 self._boxes(lattices)
+        # every withheld cell, those the box pass added included, is certified or repaired
+        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
         while queue:
             c = queue.popleft()
             for m in self.systems:

@@ -20,7 +20,7 @@ from ._validate import examine
 if TYPE_CHECKING:
     from ._cache import ReleaseCache
     from ._researcher import ResearcherSession
-    from ._views import ConsultantView, ProgramView
+    from ._views import ConsultantView, ProgramView, StateView
 
 DEFAULT_URL = "sqlite:///tracker.db"
 Record = Activity | Mapping[str, Any]
@@ -183,6 +183,12 @@ class Tracker:
         from ._views import ProgramView
 
         return ProgramView(self, program)
+
+    def as_state(self) -> StateView:
+        """The state role: the profile's published tables, suppressed; never rows."""
+        from ._views import StateView
+
+        return StateView(self)
 
     def as_researcher(self, analyst: str) -> ResearcherSession:
         """A differentially private session for ``analyst``: releases only, never rows, on a

@@ -12,6 +12,8 @@ from ._model import Activity
 from ._rows import Row, from_row, to_row
 
 if TYPE_CHECKING:
+    from ._query import Query
+    from ._table import Table
     from ._tracker import Record, Tracker
 
 
@@ -177,3 +179,127 @@ class ProgramView:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+class StateView:
+    """What state staff see: the profile's published tables, suppressed. No method returns
+    rows, consultant ids or program ids, and only the profile's fixed tables can be asked
+    for (so nobody can difference arbitrary filters)."""
+
+    __slots__ = ("__cache", "__tracker")
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.__tracker = tracker
+        self.__cache: tuple[int, dict[str, Table]] | None = None
+
+    @property
+    def profile_label(self) -> str:
+        return self.__tracker.profile.label
+
+    def published(self) -> list[dict[str, Any]]:
+        """The tables this profile publishes: name, title, measures and dimensions."""
+        return [
+            {"name": s.name, "title": s.title, "measures": list(s.measures), "by": list(s.by)}
+            for s in self.__tracker.profile.tables
+        ]
+
+    def tables(self, fiscal_year: int | None = None) -> dict[str, Table]:
+        """Every published table by name (sliced to one fiscal year when given)."""
+        every = self.__all()
+        if fiscal_year is None:
+            return dict(every)
+        return {
+            n: (t.select(fiscal_year=fiscal_year) if "fiscal_year" in t.dims else t)
+            for n, t in every.items()
+        }
+
+    def table(self, query_or_name: Query | str, *, fiscal_year: int | None = None) -> Table:
+        """One published table, by name or by a :class:`Query` equal to a published table
+        (the same where and dimensions, some or all of its measures; ``where`` may also fix
+        one fiscal year, giving that year's slice). Anything else raises ``Forbidden``."""
+        from ._query import Query
+
+        if isinstance(query_or_name, Query):
+            name, measures, year = self.__match(query_or_name)
+        else:
+            name, measures, year = str(query_or_name), None, None
+            if name not in {s.name for s in self.__tracker.profile.tables}:
+                raise Forbidden(f"{name!r} is not a published table. {self.__menu()}")
+        if fiscal_year is not None:
+            year = fiscal_year
+        table = self.__all()[name]
+        if measures is not None:
+            table = table.only(measures)
+        if year is not None:
+            if "fiscal_year" not in table.dims:
+                raise Forbidden(f"table {name!r} is not by fiscal year; ask for it whole")
+            table = table.select(fiscal_year=year)
+        return table
+
+    def dashboard_data(self, fiscal_year: int) -> dict[str, Any]:
+        """Headline totals and tables of one fiscal year for the dashboard (withheld values
+        are ``None``)."""
+        from ._reports import dashboard_data
+
+        return dashboard_data(self.__tracker.profile, list(self.__all().values()), fiscal_year)
+
+    def dashboard_html(self, fiscal_year: int) -> str:
+        """The state dashboard of one fiscal year as a self-contained HTML page."""
+        from ._reports import dashboard_html
+
+        return dashboard_html(self.__tracker.profile, self.dashboard_data(fiscal_year))
+
+    def __all(self) -> dict[str, Table]:
+        from ._suppress import fiscal_years, release_tables
+
+        tracker = self.__tracker
+        version = tracker.store.data_version()
+        if self.__cache is None or self.__cache[0] != version:
+            tables = release_tables(
+                tracker.store,
+                tracker.profile,
+                tracker.profile.tables,
+                years=fiscal_years(tracker.profile, tracker._today()),
+                data_version=version,
+            )
+            self.__cache = (version, tables)
+        return self.__cache[1]
+
+    def __match(self, query: Query) -> tuple[str, tuple[str, ...], int | None]:
+        from ._query import compile_query
+
+        profile = self.__tracker.profile
+        compile_query(query, profile)  # Forbidden for id-like fields, ValidationError else
+        where = {k: _norm(v) for k, v in query.where.items()}
+        year = where.pop("fiscal_year", None)
+        if year is not None and len(year) != 1:
+            raise Forbidden("a state table can be sliced to one fiscal year, not several")
+        for spec in profile.tables:
+            if not set(query.measures) <= set(spec.measures):
+                continue
+            if {k: _norm(v) for k, v in spec.where.items()} != where:
+                continue
+            by = set(query.by)
+            if year is None and by == set(spec.by):
+                return spec.name, tuple(query.measures), None
+            # one year's slice: by the table's dimensions, with or without fiscal_year
+            if (
+                year is not None
+                and "fiscal_year" in spec.by
+                and by | {"fiscal_year"} == set(spec.by)
+            ):
+                return spec.name, tuple(query.measures), int(year[0])
+        raise Forbidden(f"this query is not one of the published tables. {self.__menu()}")
+
+    def __menu(self) -> str:
+        tables = "; ".join(
+            f"{s.name} ({', '.join(s.measures)} by {' × '.join(s.by) or 'nothing'})"
+            for s in self.__tracker.profile.tables
+        )
+        return f"The {self.__tracker.profile.label} profile publishes: {tables}"
+
+
+def _norm(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str | int | bool):
+        value = [value]
+    return tuple(sorted(str(v) for v in value))
