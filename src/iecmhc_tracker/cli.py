@@ -14,6 +14,7 @@ from ._cli_common import EXIT_USAGE, DbOption, ProfileOption, console, fail
 from ._cli_import import import_, init
 from ._cli_record import record
 from ._cli_reports import report_app
+from ._cli_research import budget, query
 from ._errors import TrackerError
 from ._profile import load_profile
 from ._synthetic import generate
@@ -28,6 +29,8 @@ profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True
 app.add_typer(profile_app, name="profile")
 app.add_typer(report_app, name="report")
 app.command()(record)
+app.command()(query)
+app.command()(budget)
 app.command(name="import")(import_)
 app.command()(init)
 #: the demo's embedded store: re-running the demo finds its activities already stored

@@ -1,0 +1,116 @@
+"""``iecmhc query`` and ``iecmhc budget``: differentially private releases for researchers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table as RichTable
+
+from ._cli_common import (
+    DEFAULT_DB,
+    EXIT_USAGE,
+    DbOption,
+    ProfileOption,
+    console,
+    fail,
+    open_tracker,
+)
+from ._errors import TrackerError
+from ._query import Query
+
+AnalystOption = Annotated[str, typer.Option("--analyst", help="Your analyst id")]
+INT_DIMENSIONS = ("fiscal_year", "quarter")
+
+
+def parse_where(items: list[str]) -> dict[str, Any]:
+    """``["fiscal_year=2025", "kind=consultation,training"]`` -> a Query's ``where``."""
+    where: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key or not text.strip():
+            raise fail(f"--where {item!r} must look like field=value or field=v1,v2", EXIT_USAGE)
+        values: list[Any] = [v.strip() for v in text.split(",") if v.strip()]
+        if key in INT_DIMENSIONS:
+            try:
+                values = [int(v) for v in values]
+            except ValueError:
+                raise fail(f"--where {key} takes whole numbers, not {text!r}", EXIT_USAGE) from None
+        where[key] = values if len(values) > 1 else values[0]
+    return where
+
+
+def query(
+    analyst: AnalystOption,
+    measure: Annotated[
+        list[str], typer.Option("--measure", "-m", help="Measure (repeat for more)")
+    ],
+    by: Annotated[list[str] | None, typer.Option("--by", help="Dimension to group by")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option("--where", help="Filter field=value[,value]")
+    ] = None,
+    epsilon: Annotated[float | None, typer.Option(help="Pure-DP budget to spend")] = None,
+    rho: Annotated[float | None, typer.Option(help="zCDP budget to spend (Gaussian)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the release as .csv or .json")] = None,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """Run a differentially private release; shows the budget spent and what is left."""
+    if epsilon is not None and rho is not None:
+        raise fail("give --epsilon or --rho, not both", EXIT_USAGE)
+    if out is not None and out.suffix not in (".csv", ".json"):
+        raise fail("--out must end in .csv or .json", EXIT_USAGE)
+    q = Query(measures=measure, by=by or [], where=parse_where(where or []))
+    with open_tracker(db, profile) as tracker:
+        lab = tracker.as_researcher(analyst)
+        try:
+            rel = lab.release(q, epsilon=epsilon, rho=rho)
+        except TrackerError as exc:
+            raise fail(exc) from None
+        frame = rel.to_pandas()
+        meta = rel.metadata
+        if out is not None:
+            try:
+                out.parent.mkdir(parents=True, exist_ok=True)
+                if out.suffix == ".csv":
+                    frame.to_csv(out, index=False)
+                else:
+                    out.write_text(json.dumps(rel.to_dict(), indent=2, default=str))
+            except OSError as exc:
+                raise fail(f"cannot write {out}: {exc.strerror}", EXIT_USAGE) from None
+            console.print(f"wrote {out.resolve()}")
+        else:
+            table = RichTable(title=f"DP release ({meta.get('mechanism', '')})")
+            for col in frame.columns:
+                table.add_column(str(col), justify="left" if col in rel.dims else "right")
+            for row in frame.itertuples(index=False):
+                table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+            console.print(table)
+        cost = "0 (served from the release cache)" if meta.get("cached") else _cost(meta)
+        console.print(f"spent: {cost}")
+        console.print(str(lab.budget))
+
+
+def _cost(meta: Any) -> str:
+    if meta.get("rho") is not None:
+        return f"rho={meta['rho']:.4g}"
+    return f"epsilon={meta.get('epsilon', 0):.4g}"
+
+
+def budget(
+    analyst: AnalystOption,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """Show an analyst's privacy budget: spent, limit and remaining in this period."""
+    with open_tracker(db, profile) as tracker:
+        b = tracker.as_researcher(analyst).budget
+        table = RichTable(title=f"Privacy budget of {analyst} ({b.period})")
+        for col in ("currency", "spent", "limit", "remaining"):
+            table.add_column(col, justify="right" if col != "currency" else "left")
+        for c in b.currencies:
+            table.add_row(c, f"{b.spent[c]:.4g}", f"{b.limit[c]:.4g}", f"{b.remaining[c]:.4g}")
+        console.print(table)

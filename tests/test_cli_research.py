@@ -1,0 +1,122 @@
+"""``iecmhc query`` and ``iecmhc budget``: releases, the budget shown, refusals and exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import iecmhc_tracker as it
+from iecmhc_tracker.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('q') / 'q.db'}"
+    with it.Tracker.open(url, "illinois") as t:
+        t.record_many(
+            it.generate_activities(t.profile, 1500, consultants=40, today=dt.date.today())
+        )
+    return url
+
+
+def test_query_prints_values_intervals_and_the_budget(db: str) -> None:
+    done = runner.invoke(
+        app,
+        [
+            "query",
+            "--db",
+            db,
+            "--analyst",
+            "a-1",
+            "-m",
+            "hours",
+            "--by",
+            "consultation_type",
+            "--where",
+            "kind=consultation",
+            "--epsilon",
+            "0.5",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    assert "classroom" in done.output and "ci_low" in done.output
+    assert "spent: epsilon=0.5" in done.output
+    assert "0.5 spent of 4" in done.output
+    again = runner.invoke(
+        app,
+        [
+            "query",
+            "--db",
+            db,
+            "--analyst",
+            "a-1",
+            "-m",
+            "hours",
+            "--by",
+            "consultation_type",
+            "--where",
+            "kind=consultation",
+            "--epsilon",
+            "0.5",
+        ],
+    )
+    assert "served from the release cache" in again.output
+
+
+def test_query_writes_json(db: str, tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    done = runner.invoke(
+        app,
+        [
+            "query",
+            "--db",
+            db,
+            "--analyst",
+            "a-2",
+            "-m",
+            "activities",
+            "--by",
+            "setting",
+            "--epsilon",
+            "0.25",
+            "--out",
+            str(out),
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    rel = json.loads(out.read_text())
+    assert rel["metadata"]["epsilon"] == pytest.approx(0.25, rel=1e-6)
+    assert {c["setting"] for c in rel["cells"]} == it.load_profile("illinois").code_set("setting")
+
+
+def test_exhausted_budget_exits_1_with_what_is_left(db: str) -> None:
+    args = ["query", "--db", db, "--analyst", "a-3", "-m", "hours", "--by", "county"]
+    assert runner.invoke(app, [*args, "--epsilon", "3.5"]).exit_code == 0
+    done = runner.invoke(app, [*args, "--by", "setting", "--epsilon", "1"])
+    assert done.exit_code == 1
+    assert "0.5" in done.output and "left" in done.output
+    assert "Traceback" not in done.output
+    shown = runner.invoke(app, ["budget", "--db", db, "--analyst", "a-3"])
+    assert shown.exit_code == 0 and "3.5" in shown.output and "0.5" in shown.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--by", "consultant"], 1, "never part of an aggregate"),
+        (["--where", "county=atlantis"], 1, "atlantis"),
+        (["--where", "fiscal_year=last"], 2, "whole numbers"),
+        (["--where", "nonsense"], 2, "field=value"),
+        (["--epsilon", "1", "--rho", "0.1"], 2, "not both"),
+    ],
+)
+def test_bad_queries_are_refused_clearly(db: str, args: list[str], code: int, message: str) -> None:
+    done = runner.invoke(app, ["query", "--db", db, "--analyst", "a-4", "-m", "hours", *args])
+    assert done.exit_code == code, done.output
+    assert message in done.output and "Traceback" not in done.output
