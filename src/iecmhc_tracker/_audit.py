@@ -229,7 +229,7 @@ class CellAudit:
     @property
     def exact(self) -> bool:
         """The published numbers determine the value exactly."""
-        return bool(self.high - self.low <= _slack(self.high))
+        return bool(np.isfinite(self.high) and self.high - self.low <= _slack(self.high))
 
     @property
     def ok(self) -> bool:
