@@ -176,7 +176,20 @@ def load(url: str, data: Path) -> dict[str, Any]:
             raise SystemExit(f"conflicting ids while loading: {conflicts[:3]}")
         n += len(rows)
     tracker.store.close()
+    _analyze(url)
     return {"rows": n, "seconds": time.perf_counter() - t0}
+
+
+def _analyze(url: str) -> None:
+    """Fresh planner statistics, as autovacuum would gather soon after a big import: without
+    them PostgreSQL estimates 1 row and picks an index scan plus an on-disk sort (3.7x slower
+    at 1M rows)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as con:
+        con.exec_driver_sql("ANALYZE")
+    engine.dispose()
 
 
 # Columns the fast loader fills from the data set; every other column takes its empty value.
