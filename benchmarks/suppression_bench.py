@@ -3,7 +3,9 @@ fiscal years) with all its margins (county × type, county × year, type × year
 year and grand totals: 2060 cells in all), suppressed and (with --audit) audited.
 
 Run: .venv/bin/python benchmarks/suppression_bench.py [--activities N] [--consultants N]
-     [--seeds 1 2 3]
+     [--seeds 1 2 3] [--audit]
+     .venv/bin/python benchmarks/suppression_bench.py --shares [--profile illinois]
+     (the share of cells withheld in the profile's published tables on demo data, per seed)
 
 Prints, per seed, the cells withheld (primary, dominance, complementary), the time of the
 suppression proper (primary + complementary, aggregation excluded) and, with --audit, of
@@ -19,6 +21,7 @@ import datetime as dt
 import os
 import statistics
 import time
+from collections import Counter
 
 import iecmhc_tracker as it
 from iecmhc_tracker._audit import audit_suppression
@@ -41,7 +44,12 @@ def main() -> None:
     ap.add_argument("--consultants", type=int, default=240)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--audit", action="store_true", help="also run the exact LP audit (minutes)")
+    ap.add_argument("--shares", action="store_true", help="withheld shares of published tables")
+    ap.add_argument("--profile", default="illinois")
     args = ap.parse_args()
+    if args.shares:
+        shares(args)
+        return
     profile = it.load_profile("illinois")
     years = [profile.fiscal_year(TODAY) - i for i in range(3, -1, -1)]
     times: list[float] = []
@@ -94,6 +102,37 @@ def main() -> None:
         f"median suppression time {statistics.median(times):.3f} s wall, "
         f"{statistics.median(cpus):.3f} s CPU (bar: < 2 s); load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+
+
+def shares(args: argparse.Namespace) -> None:
+    """Share of cells (inner and margins, all published tables) withheld, per seed."""
+    profile = it.load_profile(args.profile)
+    prim, comp = [], []
+    for seed in args.seeds:
+        tracker = it.Tracker.open("memory://", profile, today=lambda: TODAY)
+        tracker.record_many(
+            it.generate_activities(
+                profile, args.activities, consultants=args.consultants, seed=seed, today=TODAY
+            )
+        )
+        tables = tracker.as_state().tables()
+        total = Counter[str]()
+        for t in tables.values():
+            total.update(t.counts())
+        # cells of years before the data starts are empty (shown as 0): count the rest too
+        prim.append((total["primary"] + total["dominance"]) / total["cells"])
+        comp.append(total["complementary"] / total["cells"])
+        print(
+            f"seed {seed}: {total['cells']} cells in {len(tables)} tables; primary "
+            f"{total['primary']}, dominance {total['dominance']}, complementary "
+            f"{total['complementary']} ({prim[-1]:.1%} primary+dominance, {comp[-1]:.1%} "
+            "complementary)"
+        )
+    print(
+        f"median share withheld: primary+dominance {statistics.median(prim):.1%}, "
+        f"complementary {statistics.median(comp):.1%} ({args.activities} activities, "
+        f"{args.consultants} consultants, {profile.label}, seeds {args.seeds})"
     )
 
 
