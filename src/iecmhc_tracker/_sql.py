@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import operator
 import secrets
 import sqlite3
 import threading
@@ -46,7 +47,12 @@ EPS = 1e-9
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: the columns a write sets beside ``ROW_COLUMNS``
 STAMP_COLUMNS = ("recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
+#: row columns in bulk-insert order: every column but ``date``, which is converted per dialect
+_NO_DATE = tuple(c for c in ROW_COLUMNS if c != "date")
 _CHUNK = 5000  # ids per IN list when looking up stored rows
+_CACHE_KIB = 64 * 1024  # SQLite page cache (the default is 2 MiB)
+_BIG_BATCH = 10_000  # rows from which a SQLite insert sorts by id and widens the cache
+_BIG_CACHE_KIB = 512 * 1024
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
@@ -174,7 +180,7 @@ def _sqlite_setup(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         # 64 MiB page cache (default 2 MiB): a bulk import's index pages stay in memory
-        cur.execute("PRAGMA cache_size=-65536")
+        cur.execute(f"PRAGMA cache_size=-{_CACHE_KIB}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -359,42 +365,42 @@ class SQLStore:
 
     def _bulk_insert(self, conn: Connection, rows: list[Row]) -> None:
         now = _now().astimezone(dt.UTC).replace(tzinfo=None)
-        cols = self._columns
         act_name = self.schema.activities.name
         ref_name = self.schema.referrals.name
         refs = [(r["id"], code, n) for r in rows for code, n in r["referrals"].items()]
+        # itemgetter builds each tuple in C: this loop runs once per imported row
+        get = operator.itemgetter(*_NO_DATE)
+        if self.dialect == "sqlite":
+            # dates as ISO text (what SQLAlchemy's SQLite Date type reads back)
+            tail: tuple[Any, ...] = (now.strftime("%Y-%m-%d %H:%M:%S.%f"), None, None, None, None)
+            tuples = [(*get(r), r["date"].isoformat(), *tail) for r in rows]
+        else:
+            tail = (now, None, None, None, None)
+            tuples = [(*get(r), r["date"], *tail) for r in rows]
+        cols = (*_NO_DATE, "date", *STAMP_COLUMNS)
         if self.dialect == "postgresql":
-            tuples = [(*(r[c] for c in ROW_COLUMNS), now, None, None, None, None) for r in rows]
             self._pg_copy(conn, act_name, cols, tuples)
             if refs:
                 self._pg_copy(conn, ref_name, ("activity_id", "resource_type", "count"), refs)
             return
-        if self.dialect == "sqlite":
-            stamp = now.strftime("%Y-%m-%d %H:%M:%S.%f")
-            tuples = [
-                (
-                    *(r[c] for c in ROW_COLUMNS[:3]),
-                    r["date"].isoformat(),
-                    *(r[c] for c in ROW_COLUMNS[4:]),
-                    stamp,
-                    None,
-                    None,
-                    None,
-                    None,
-                )
-                for r in rows
-            ]
-            mark = "?"
-        else:
-            tuples = [(*(r[c] for c in ROW_COLUMNS), now, None, None, None, None) for r in rows]
-            mark = "%s"
+        mark = "?" if self.dialect == "sqlite" else "%s"
         q = self._quote
         sql = (
             f"INSERT INTO {q(act_name)} ({', '.join(q(c) for c in cols)}) "
             f"VALUES ({', '.join([mark] * len(cols))})"
         )
-        # executemany: one prepared statement on SQLite, multi-row INSERTs with pymysql
-        conn.exec_driver_sql(sql, tuples)
+        big = self.dialect == "sqlite" and len(tuples) > _BIG_BATCH
+        if big:
+            # a big batch in id order touches the primary-key index page by page instead of
+            # at random, and a larger page cache for its duration keeps the indexes in memory
+            tuples.sort(key=lambda t: t[0])
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{_BIG_CACHE_KIB}")
+        try:
+            # executemany: one prepared statement on SQLite, multi-row INSERTs with pymysql
+            conn.exec_driver_sql(sql, tuples)
+        finally:
+            if big:
+                conn.exec_driver_sql(f"PRAGMA cache_size=-{_CACHE_KIB}")
         if refs:
             conn.exec_driver_sql(
                 f"INSERT INTO {q(ref_name)} (activity_id, resource_type, {q('count')}) "
