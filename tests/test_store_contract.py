@@ -329,6 +329,23 @@ def test_charge_spent_and_ledger(store_url: str, store: Store) -> None:
         again.close()
 
 
+def test_concurrent_charges_never_overspend(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(i: int) -> bool:
+        try:
+            store.charge("a-9", "2025", "epsilon", 0.3, 1.0, {"i": i})
+        except it.BudgetExceeded:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=6) as pool:  # each thread its own connection
+        granted = list(pool.map(attempt, range(12)))
+    assert sum(granted) == 3
+    assert store.spent("a-9", "2025", "epsilon") == pytest.approx(0.9)
+    assert len(store.ledger("a-9")) == 3
+
+
 # -- failures -------------------------------------------------------------------------------
 def test_a_closed_store_refuses_everything(store: Store) -> None:
     store.close()

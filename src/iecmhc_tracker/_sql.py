@@ -24,9 +24,9 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -44,6 +44,7 @@ from ._schema import SCHEMA_VERSION, Schema, build_schema
 from ._store import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
 
 EPS = 1e-9
+T = TypeVar("T")
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: the columns a write sets beside ``ROW_COLUMNS``
 STAMP_COLUMNS = ("recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
@@ -318,16 +319,7 @@ class SQLStore:
     # -- writes ----------------------------------------------------------------------
     def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
         rows = list(rows)
-        for attempt in range(_RETRIES):
-            try:
-                return self._insert_once(rows, atomic)
-            except StorageError as exc:
-                # another writer stored one of these ids between our look-up and our insert,
-                # or a deadlock: the whole transaction was rolled back, so it is safe to redo
-                if attempt == _RETRIES - 1 or not _retryable(exc.__cause__):
-                    raise
-                time.sleep(0.05 * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return _retry(lambda: self._insert_once(rows, atomic))
 
     def _insert_once(self, rows: list[Row], atomic: bool) -> InsertOutcome:
         with self._tx(write=True) as conn:
@@ -696,6 +688,17 @@ class SQLStore:
         limit: float,
         entry: Mapping[str, Any],
     ) -> float:
+        return _retry(lambda: self._charge_once(analyst, period, currency, amount, limit, entry))
+
+    def _charge_once(
+        self,
+        analyst: str,
+        period: str,
+        currency: str,
+        amount: float,
+        limit: float,
+        entry: Mapping[str, Any],
+    ) -> float:
         b, led = self.schema.balances, self.schema.ledger
         key = {"analyst": analyst, "period": period, "currency": currency}
         text = json.dumps(dict(entry), sort_keys=True, default=str)
@@ -812,6 +815,19 @@ def _classify(
 _RETRIES = 5
 _RETRY_SQLSTATES = frozenset({"40001", "40P01", "23505"})  # serialization, deadlock, duplicate
 _RETRY_MYSQL = frozenset({1062, 1205, 1213})  # duplicate key, lock wait timeout, deadlock
+
+
+def _retry(fn: Callable[[], T]) -> T:
+    """Run one write transaction, again when it lost a race (the same id stored meanwhile by
+    another writer, a deadlock): the database rolled all of it back, so redoing it is safe."""
+    for attempt in range(_RETRIES):
+        try:
+            return fn()
+        except StorageError as exc:
+            if attempt == _RETRIES - 1 or not _retryable(exc.__cause__):
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _retryable(exc: BaseException | None) -> bool:
