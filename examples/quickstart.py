@@ -3,7 +3,8 @@
     python examples/quickstart.py [OUTDIR]
 
 Writes ``tracker.db`` (embedded SQLite) and ``portfolio.html`` into OUTDIR (a new temporary
-directory by default) and prints what each role sees.
+directory by default) and prints what each role sees: a consultant's own numbers, the state's
+suppressed table and a researcher's differentially private release.
 """
 
 from __future__ import annotations
@@ -73,7 +74,13 @@ def main(out: Path) -> None:
     print(f"c-0003: {summary['activities']} activities, {summary['hours']:.2f} hours")
     (out / "portfolio.html").write_text(me.portfolio_html(), encoding="utf-8")
 
-    # 5. A researcher gets differentially private numbers with 95 % intervals, on a budget.
+    # 5. The state sees only the profile's published tables, with small cells withheld.
+    state = tracker.as_state()
+    last_year = tracker.profile.fiscal_year(today) - 1
+    table = state.table("hours_by_setting", fiscal_year=last_year).to_pandas()
+    print(table[["setting_label", "hours", "hours_flag"]].to_string(index=False))
+
+    # 6. A researcher gets differentially private numbers with 95 % intervals, on a budget.
     lab = tracker.as_researcher("analyst-1")
     query = it.Query(measures=["hours"], by=["consultation_type"], where={"kind": "consultation"})
     release = lab.release(query, epsilon=0.5)

@@ -31,6 +31,7 @@ def test_quickstart_runs_and_is_idempotent(tmp_path: Path) -> None:
     first = _run("examples/quickstart.py", str(tmp_path))
     assert "refused:" in first and "county: unknown county code 'atlantis'" in first
     assert "imported: 3000 new, 0 already stored, 0 problems" in first
+    assert "setting_label" in first and "hours_flag" in first and "Total" in first
     assert "ci_low" in first and "ci_high" in first
     assert "epsilon: 0.5 spent of 4" in first
     html = (tmp_path / "portfolio.html").read_text(encoding="utf-8")

@@ -274,3 +274,54 @@ def test_lone_surrogates_are_refused_not_a_server_error(tmp_path: Path, fragment
     assert r.status_code == 422, r.text
     assert r.json()["error"] == "validation"
     assert t.as_consultant("c-1").activities() == []
+
+
+def _walk_strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [*value.keys(), *(s for v in value.values() for s in _walk_strings(v))]
+    if isinstance(value, list):
+        return [s for v in value for s in _walk_strings(v)]
+    return []
+
+
+def test_state_sees_published_tables_suppressed_and_no_ids(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    tracker.record_many(it.generate_activities(tracker.profile, 1500, consultants=30, today=TODAY))
+    # one consultant alone in preschool settings: that cell must be withheld
+    for day in ("2025-03-03", "2025-03-10", "2025-03-17"):
+        tracker.record(
+            {
+                "consultant": "c-lone",
+                "program": "p-lone",
+                "date": day,
+                "county": "cook",
+                "kind": "training",
+                "setting": "preschool",
+                "hours": "2",
+            }
+        )
+    listed = client.get("/state/tables", headers=STATE).json()
+    assert [t["name"] for t in listed] == [t.name for t in tracker.profile.tables]
+
+    r = client.get("/state/tables/training_hours", params={"fiscal_year": 2025}, headers=STATE)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["metadata"]["mode"] == "suppression"
+    preschool = next(c for c in body["cells"] if c["setting"] == "preschool")
+    assert preschool["training_hours"] is None and preschool["training_hours_flag"]
+    strings = _walk_strings(body)
+    assert "consultant" not in strings and "program" not in strings
+    assert not [s for s in strings if s.startswith(("c-", "p-"))]
+
+
+def test_state_table_errors(client: TestClient) -> None:
+    r = client.get("/state/tables/hours_by_consultant", headers=STATE)
+    assert r.status_code == 404
+    assert r.json()["error"] == "not_found"
+    r = client.get("/state/tables/hours_by_type", params={"fiscal_year": 1990}, headers=STATE)
+    assert r.status_code == 422
+    for headers in (C1, PROGRAM, ANALYST):
+        assert client.get("/state/tables/hours_by_type", headers=headers).status_code == 403

@@ -320,10 +320,7 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
     @app.get("/state/tables", responses=ERRORS, tags=["state"])
     def state_tables(who: State) -> list[dict[str, Any]]:
         """The tables the profile publishes (the only ones the state may ask for)."""
-        return [
-            {"name": t.name, "title": t.title, "measures": list(t.measures), "by": list(t.by)}
-            for t in tracker.profile.tables
-        ]
+        return tracker.as_state().published()
 
     @app.get("/state/tables/{name}", responses={**ERRORS, 404: {"model": ErrorOut}}, tags=["state"])
     def state_table(name: str, who: State, fiscal_year: FiscalYear = None) -> dict[str, Any]:
@@ -365,10 +362,7 @@ def _plain(value: Any) -> Any:
 
 
 def _state_table(tracker: it.Tracker, name: str, fiscal_year: int | None) -> dict[str, Any]:
-    as_state = getattr(tracker, "as_state", None)
-    if as_state is None:  # the state view is not part of this library version
-        raise it.Forbidden("this tracker offers no state view")
-    table = as_state().table(name, fiscal_year=fiscal_year)
+    table = tracker.as_state().table(name, fiscal_year=fiscal_year)
     out: dict[str, Any] = _plain(table.to_dict())
     return out
 
