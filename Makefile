@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck check bench docs clean
+.PHONY: screenshot demo test lint typecheck check bench docs clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 2; }
@@ -15,6 +15,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/iecmhc demo
+
+# The dashboard image in README.md comes from the demo, rendered by headless Chromium.
+screenshot: demo
+	$(BIN)/python docs/screenshot.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +19,8 @@ from ._cli_common import (
     open_tracker,
 )
 from ._errors import TrackerError
-from ._reports import to_csv, to_json
+from ._reports import funding_data, funding_html, to_csv, to_json
+from ._tracker import Tracker
 
 report_app = typer.Typer(help="Write a report as HTML, CSV or JSON.", no_args_is_help=True)
 
@@ -95,3 +97,48 @@ def program(
             lambda: view.reflection_data(fiscal_year),
             lambda: view.reflection_html(fiscal_year),
         )
+
+
+def _state_year(tracker: Tracker, fiscal_year: int | None) -> int:
+    # default: the last complete fiscal year (the current one has only just begun)
+    return fiscal_year or tracker.profile.fiscal_year(dt.date.today()) - 1
+
+
+@report_app.command("dashboard")
+def dashboard(
+    fiscal_year: YearOption = None,
+    fmt: FormatOption = "html",
+    out: OutOption = None,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """The state dashboard: published tables, suppressed, for one fiscal year."""
+    _check_format(fmt)
+    with open_tracker(db, profile) as tracker:
+        state = tracker.as_state()
+        year = _state_year(tracker, fiscal_year)
+        _emit(
+            fmt,
+            out,
+            lambda: state.dashboard_data(year),
+            lambda: state.dashboard_html(year),
+        )
+
+
+@report_app.command("funding")
+def funding(
+    fmt: FormatOption = "html",
+    out: OutOption = None,
+    db: DbOption = DEFAULT_DB,
+    profile: ProfileOption = "illinois",
+) -> None:
+    """The funding justification one-pager: statewide totals with year-over-year change."""
+    _check_format(fmt)
+    with open_tracker(db, profile) as tracker:
+        prof = tracker.profile
+
+        def data() -> dict[str, Any]:
+            tables = list(tracker.as_state().tables().values())
+            return funding_data(prof, tables, through=_state_year(tracker, None))
+
+        _emit(fmt, out, data, lambda: funding_html(prof, data()))

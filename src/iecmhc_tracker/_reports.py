@@ -33,7 +33,8 @@ _ENV = jinja2.Environment(
 )
 
 
-def _num(value: Any) -> str:
+def format_number(value: Any) -> str:
+    """Numbers as the reports print them: thousands separated, at most two decimals."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -46,7 +47,7 @@ def _num(value: Any) -> str:
     return str(value)
 
 
-_ENV.filters["num"] = _num
+_ENV.filters["num"] = format_number
 
 
 def render(template: str, *, title: str, subtitle: str, profile: Profile, data: Any) -> str:
@@ -297,6 +298,8 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         if has_year and not trend and "hours" in table.measures:
             trend_title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
             trend = [[f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years]
+            while len(trend) > 1 and trend[0][1] == 0:  # years before any activity
+                trend.pop(0)
         from ._measures import MEASURES
 
         rows = [
@@ -351,9 +354,14 @@ def dashboard_html(profile: Profile, data: Mapping[str, Any]) -> str:
     )
 
 
-def funding_data(profile: Profile, tables: Sequence[Table]) -> dict[str, Any]:
-    """Statewide totals per fiscal year with the change over the latest year."""
-    years: list[int] = sorted({y for t in tables for y in t.fiscal_years})
+def funding_data(
+    profile: Profile, tables: Sequence[Table], through: int | None = None
+) -> dict[str, Any]:
+    """Statewide totals per fiscal year, up to ``through`` (the last complete year), with the
+    change over the latest year. Years before any activity are left out."""
+    years: list[int] = sorted(
+        {y for t in tables for y in t.fiscal_years if through is None or y <= through}
+    )
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for table in tables:
@@ -366,10 +374,14 @@ def funding_data(profile: Profile, tables: Sequence[Table]) -> dict[str, Any]:
             seen.add(key)
             values = [_year_total(table, m, y) for y in years]
             last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
-            change = (last - prev) / prev * 100 if last is not None and prev else None
+            change = round((last - prev) / prev * 100, 1) if last is not None and prev else None
             rows.append(
                 {"label": _headline_label(profile, table, m), "values": values, "change": change}
             )
+    while len(years) > 1 and all(not r["values"][0] for r in rows):
+        years.pop(0)  # before any activity: nothing to show
+        for r in rows:
+            r["values"].pop(0)
     latest = years[-1] if years else None
     return {
         "profile": profile.label,

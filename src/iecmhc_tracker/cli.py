@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich.progress import Progress
 from rich.table import Table
 
 from ._cli_common import EXIT_USAGE, DbOption, ProfileOption, console, fail
@@ -17,6 +17,7 @@ from ._cli_reports import report_app
 from ._cli_research import budget, query
 from ._errors import TrackerError
 from ._profile import load_profile
+from ._reports import dashboard_html, format_number, funding_data, funding_html
 from ._synthetic import generate
 from ._tracker import Tracker
 
@@ -44,44 +45,55 @@ def demo(
     activities: Annotated[int, typer.Option(help="How many activities to generate")] = 20000,
     consultants: Annotated[int, typer.Option(help="How many consultants")] = 240,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data")] = 7,
+    out: Annotated[Path, typer.Option(help="Folder for the dashboard")] = Path("demo-output"),
 ) -> None:
-    """Generate realistic synthetic activity and print what it adds up to."""
+    """Generate realistic synthetic activity, then write the state dashboard and print where."""
+    today = dt.date.today()
     try:
         with Tracker.open(db, profile) as tracker:
             data = generate(
-                tracker.profile,
-                activities,
-                consultants=consultants,
-                seed=seed,
-                today=dt.date.today(),
+                tracker.profile, activities, consultants=consultants, seed=seed, today=today
             )
-            result = tracker.record_many(data, batch_size=5000)
-            _print_demo_summary(tracker, consultants, result.inserted, result.duplicates)
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("storing demo activity", total=activities)
+                result = tracker.record_many(
+                    data, batch_size=5000, progress=lambda n: bar.update(task, completed=n)
+                )
+            # the last complete fiscal year: the current one has only just begun
+            year = tracker.profile.fiscal_year(today) - 1
+            state = tracker.as_state()
+            dashboard = state.dashboard_data(year)
+            out.mkdir(parents=True, exist_ok=True)
+            page = out / "dashboard.html"
+            page.write_text(dashboard_html(tracker.profile, dashboard), encoding="utf-8")
+            funding = out / "funding.html"
+            tables = list(state.tables().values())
+            funding.write_text(
+                funding_html(tracker.profile, funding_data(tracker.profile, tables, through=year)),
+                encoding="utf-8",
+            )
+            _print_headlines(tracker, dashboard, result.inserted, result.duplicates)
     except TrackerError as exc:
         raise fail(exc) from None
+    except OSError as exc:
+        raise fail(f"cannot write the dashboard into {out}: {exc.strerror}", EXIT_USAGE) from None
+    console.print(f"funding summary: {funding.resolve()}")
+    console.print(f"dashboard: {page.resolve()}")
 
 
-def _print_demo_summary(tracker: Tracker, consultants: int, inserted: int, duplicates: int) -> None:
-    # Only the consultant role exists so far: sum each consultant's own exact summary.
-    prof = tracker.profile
-    hours: Counter[str] = Counter()
-    count: Counter[str] = Counter()
-    for c in (f"c-{i:04d}" for i in range(consultants)):
-        rows = tracker.as_consultant(c).summary()
-        if not rows["activities"]:
-            continue
-        for k, h in rows["hours_by"].get("kind", {}).items():
-            hours[k] += h
-        count["activities"] += rows["activities"]
-    table = Table(title=f"{prof.label}: generated demo activity")
-    table.add_column("kind")
-    table.add_column("hours", justify="right")
-    for k in sorted(hours):
-        table.add_row(prof.code_label("kind", k), f"{hours[k]:,.2f}")
+def _print_headlines(
+    tracker: Tracker, dashboard: dict[str, Any], inserted: int, duplicates: int
+) -> None:
+    table = Table(title=f"{tracker.profile.label}: FY{dashboard['fiscal_year']} by the numbers")
+    table.add_column("statewide (suppressed aggregates)")
+    table.add_column("value", justify="right")
+    for tile in dashboard["tiles"]:
+        value = tile["value"]
+        table.add_row(tile["label"], "withheld" if value is None else format_number(value))
     console.print(table)
     console.print(
-        f"{count['activities']:,} activities in {tracker.store.url} "
-        f"({inserted:,} new, {duplicates:,} already there)"
+        f"{inserted:,} new activities stored in {tracker.store.url} "
+        f"({duplicates:,} were already there)"
     )
 
 
