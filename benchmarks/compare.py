@@ -261,26 +261,34 @@ def plot() -> Path | None:
     except ImportError:
         print("matplotlib missing: no plot (install the bench extra)")
         return None
-    series: dict[str, list[tuple[int, float]]] = {}
+    series: dict[str, dict[str, list[tuple[int, float]]]] = {"wall": {}, "cpu": {}}
     for f in sorted(RESULTS.glob("results_*.json")):
         doc = json.loads(f.read_text())
         for system, r in doc["systems"].items():
-            if r.get("ok") and r.get("release_seconds"):
-                series.setdefault(system, []).append((doc["rows"], r["release_seconds"]))
-    if not series:
+            if not r.get("ok"):
+                continue
+            for kind, key in (("wall", "release_seconds"), ("cpu", "release_cpu_seconds")):
+                if r.get(key):
+                    series[kind].setdefault(system, []).append((doc["rows"], r[key]))
+    if not series["wall"]:
         return None
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for system, pts in sorted(series.items()):
-        pts = sorted(set(pts))
-        style = "-o" if system.startswith(("ours", "floor")) else "--s"
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=system)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("activities (rows)")
-    ax.set_ylabel("release time, s (log)")
-    ax.set_title("DP count + sum per cell, 1224 cells, ε = 1")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    titles = {
+        "wall": "release wall time, s",
+        "cpu": "client-process CPU, s (no PostgreSQL server / JVM)",
+    }
+    for ax, kind in zip(axes, ("wall", "cpu"), strict=True):
+        for system, pts in sorted(series[kind].items()):
+            pts = sorted(set(pts))
+            style = "-o" if system.startswith(("ours", "floor")) else "--s"
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], style, label=system)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("activities (rows)")
+        ax.set_title(titles[kind], fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("DP count + sum per cell, 1224 public cells, ε = 1 (busy 2-core machine)")
     out = RESULTS / "time_vs_rows.png"
     fig.tight_layout()
     fig.savefig(out, dpi=120)
