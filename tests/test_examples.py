@@ -47,6 +47,7 @@ def test_new_state_profile_example_runs(tmp_path: Path) -> None:
     assert out.startswith("Lakeshore: 9 counties in 3 regions, fiscal year from month 10")
     assert "refused: partner_type [required]" in out
     assert "imported 1500 activities" in out
+    assert "Tribal child care" in out and "hours_flag" in out  # its own suppressed table
     assert {"north_shore", "harbor", "pinelands"} <= set(out.split())
     with open(tmp_path / "lakeshore_redcap_dictionary.csv", encoding="utf-8") as f:
         names = [r["Variable / Field Name"] for r in csv.DictReader(f)]

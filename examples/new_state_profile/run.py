@@ -71,11 +71,16 @@ def main(out: Path) -> None:
     me = tracker.as_consultant("c-ls01")
     print(f"c-ls01: {me.summary()['hours']:.2f} hours")
 
+    # Lakeshore's own published table, filtered on its own field, suppressed for the state
+    last_year = profile.fiscal_year(today) - 1
+    tribal = tracker.as_state().table("tribal_partnerships", fiscal_year=last_year)
+    print(tribal.to_pandas()[["setting_label", "hours", "hours_flag"]].to_string(index=False))
+
     lab = tracker.as_researcher("analyst-lakeshore")
     query = it.Query(
         measures=["hours"],
         by=["region"],
-        where={"kind": "consultation", "fiscal_year": profile.fiscal_year(today) - 1},
+        where={"kind": "consultation", "fiscal_year": last_year},
     )
     print(lab.release(query).to_pandas().to_string(index=False))  # the profile's default ε
     print(lab.budget)
