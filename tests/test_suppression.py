@@ -70,15 +70,12 @@ def families(tables: dict[str, Table]) -> list[list[Table]]:
 
 
 def assert_protected(tables: dict[str, Table]) -> int:
-    """Every table alone and every family of tables sharing margins passes the LP audit;
-    returns the number of complementary cells."""
-    for t in tables.values():
-        report = it.audit_suppression(t)
-        assert report.ok, str(report)
-        assert not report.exact
+    """Every family of tables sharing margins passes the LP audit (so each table alone does:
+    fewer published numbers only widen intervals); returns the number of complementary cells."""
     for fam in families(tables):
         report = it.audit_suppression(*fam)
         assert report.ok, str(report)
+        assert not report.exact
     return sum(t.counts()["complementary"] for t in tables.values())
 
 
@@ -252,9 +249,9 @@ def test_a_lone_consultant_in_a_county_can_never_be_read(county_profile: it.Prof
 
 
 @st.composite
-def synthetic_stores(draw: st.DrawFn) -> tuple[it.Profile, list[it.Activity]]:
-    profile = it.load_profile(draw(st.sampled_from(["illinois", "california", "montana"])))
-    n = draw(st.integers(20, 1200))
+def synthetic_stores(draw: st.DrawFn, name: str) -> tuple[it.Profile, list[it.Activity]]:
+    profile = it.load_profile(name)
+    n = draw(st.integers(20, 700))
     consultants = draw(st.integers(1, 40))
     seed = draw(st.integers(0, 10_000))
     return profile, list(
@@ -263,12 +260,13 @@ def synthetic_stores(draw: st.DrawFn) -> tuple[it.Profile, list[it.Activity]]:
 
 
 @pytest.mark.slow
-@settings(max_examples=15)
-@given(synthetic_stores())
+@pytest.mark.parametrize("name", ["illinois", "california", "montana"])
+@settings(max_examples=6)
+@given(data=st.data())
 def test_no_withheld_cell_is_recoverable_from_any_published_table(
-    store: tuple[it.Profile, list[it.Activity]],
+    name: str, data: st.DataObject
 ) -> None:
-    profile, acts = store
+    profile, acts = data.draw(synthetic_stores(name))
     state = tracker_with(profile, acts).as_state()
     tables = state.tables()
     complementary = assert_protected(tables)
@@ -460,6 +458,8 @@ def test_a_query_matching_a_published_table_returns_it(
         state.table("hours_by_region", fiscal_year=FY).to_records()
         == full.select(fiscal_year=FY).to_records()
     )
+    with pytest.raises(it.ValidationError, match="fiscal_year"):
+        state.table("hours_by_region", fiscal_year=1999)
 
 
 def test_table_outputs_hide_withheld_values_everywhere() -> None:

@@ -7,7 +7,7 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from ._errors import Forbidden, NotFound
+from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
 from ._rows import Row, from_row, to_row
 
@@ -233,6 +233,11 @@ class StateView:
         if year is not None:
             if "fiscal_year" not in table.dims:
                 raise Forbidden(f"table {name!r} is not by fiscal year; ask for it whole")
+            if year not in table.fiscal_years:
+                span = f"{table.fiscal_years[0]}–{table.fiscal_years[-1]}"
+                raise ValidationError(
+                    [Problem("fiscal_year", "unknown_year", f"{year} is not in {span}")]
+                )
             table = table.select(fiscal_year=year)
         return table
 
