@@ -120,11 +120,13 @@ def shares(args: argparse.Namespace) -> None:
         total = Counter[str]()
         for t in tables.values():
             total.update(t.counts())
-        # cells of years before the data starts are empty (shown as 0): count the rest too
+            # cells of years before the data starts are empty (shown as 0)
+            total["active"] += sum(1 for c in t.all_cells if c.withheld or any(c.values.values()))
         prim.append((total["primary"] + total["dominance"]) / total["cells"])
         comp.append(total["complementary"] / total["cells"])
         print(
-            f"seed {seed}: {total['cells']} cells in {len(tables)} tables; primary "
+            f"seed {seed}: {total['cells']} cells ({total['active']} not empty) in "
+            f"{len(tables)} tables; primary "
             f"{total['primary']}, dominance {total['dominance']}, complementary "
             f"{total['complementary']} ({prim[-1]:.1%} primary+dominance, {comp[-1]:.1%} "
             "complementary)"
