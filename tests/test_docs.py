@@ -120,3 +120,11 @@ def test_profiles_page_names_every_key() -> None:
     prose = re.sub(r"^```.*?^```", "", page, flags=re.S | re.M)
     spans = " ".join(re.findall(r"`([^`]+)`", prose))
     assert sorted(k for k in keys if not re.search(rf"(?<![\w-]){k}(?![\w-])", spans)) == []
+
+
+def test_api_reference_covers_every_public_name() -> None:
+    import iecmhc_tracker as it
+
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^::: iecmhc_tracker\.(\w+)$", page, re.M))
+    assert sorted(set(it.__all__) - {"__version__"} - documented) == []
