@@ -137,9 +137,7 @@ def aggregate(
                 if subset not in calls:
                     got = store.cell_stats(UNIT, subset, compiled.measures, compiled.filters)
                     calls[subset] = {
-                        tuple(zip(subset, (_code(v) for v in cell), strict=True)): stat
-                        for stat in got
-                        for cell in (stat[0],)
+                        tuple(zip(subset, map(_code, stat[0]), strict=True)): stat for stat in got
                     }
                 stats.update(calls[subset])
         doms = []
