@@ -86,6 +86,8 @@ def main() -> int:
     args = ap.parse_args()
     profile = it.load_profile("illinois")
     n = args.rows
+    # rates are only comparable within one run: say how busy the machine was
+    print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f}")
 
     print(f"generating {n:,} synthetic activities (not timed in any rate) …", flush=True)
     t0 = time.perf_counter()
@@ -149,6 +151,7 @@ def main() -> int:
                     conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
 
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     raw = rates["raw"]
     print("ratios (same run):")
     for key, label in (
