@@ -158,4 +158,11 @@ def test_demo_runs_on_embedded_sqlite_and_reruns(
     assert first.exit_code == 0, first.output
     assert (tmp_path / "demo-output" / "demo.db").is_file()
     second = runner.invoke(app, args, terminal_width=200)
-    assert second.exit_code == 0 and "(0 new, 300 already there)" in second.output
+    assert second.exit_code == 0
+    assert "0 new activities stored" in second.output
+    assert "(300 were already there)" in second.output
+    # the demo ends with the path of the dashboard it wrote
+    last = second.output.strip().splitlines()[-1]
+    dashboard = tmp_path / "demo-output" / "dashboard.html"
+    assert last == f"dashboard: {dashboard.resolve()}"
+    assert "state dashboard" in dashboard.read_text()

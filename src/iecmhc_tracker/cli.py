@@ -77,8 +77,9 @@ def demo(
         raise fail(exc) from None
     except OSError as exc:
         raise fail(f"cannot write the dashboard into {out}: {exc.strerror}", EXIT_USAGE) from None
-    console.print(f"funding summary: {funding.resolve()}")
-    console.print(f"dashboard: {page.resolve()}")
+    # paths are printed unwrapped so they can be copied whole
+    console.print(f"funding summary: {funding.resolve()}", soft_wrap=True)
+    console.print(f"dashboard: {page.resolve()}", soft_wrap=True)
 
 
 def _print_headlines(
@@ -93,7 +94,8 @@ def _print_headlines(
     console.print(table)
     console.print(
         f"{inserted:,} new activities stored in {tracker.store.url} "
-        f"({duplicates:,} were already there)"
+        f"({duplicates:,} were already there)",
+        soft_wrap=True,
     )
 
 
