@@ -261,7 +261,7 @@ def synthetic_stores(draw: st.DrawFn, name: str) -> tuple[it.Profile, list[it.Ac
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["illinois", "california", "montana"])
-@settings(max_examples=6)
+@settings(max_examples=10)
 @given(data=st.data())
 def test_no_withheld_cell_is_recoverable_from_any_published_table(
     name: str, data: st.DataObject
@@ -277,7 +277,7 @@ def test_no_withheld_cell_is_recoverable_from_any_published_table(
 
 
 @pytest.mark.slow
-@settings(max_examples=15)
+@settings(max_examples=40)
 @given(
     st.lists(
         st.tuples(
