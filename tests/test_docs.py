@@ -81,6 +81,8 @@ def test_walkthrough_commands_run_verbatim(tmp_path: Path) -> None:
     assert "3 activities, 6.5 hours" in text  # 1.5 recorded + 2 + 3 imported, all FY2025
     assert (tmp_path / "portfolio.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "hours_by_region" in text and "hours_flag" in text
+    dashboard = (tmp_path / "dashboard.html").read_text(encoding="utf-8")
+    assert dashboard.lstrip().lower().startswith("<!doctype html>") and "<svg" in dashboard
     assert "ci_low" in text and "ci_high" in text
     assert "Forbidden:" in text
 
