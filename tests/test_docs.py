@@ -84,6 +84,7 @@ def test_walkthrough_commands_run_verbatim(tmp_path: Path) -> None:
     dashboard = (tmp_path / "dashboard.html").read_text(encoding="utf-8")
     assert dashboard.lstrip().lower().startswith("<!doctype html>") and "<svg" in dashboard
     assert "ci_low" in text and "ci_high" in text
+    assert "budget of analyst-2" in text
     assert "Forbidden:" in text
 
 
