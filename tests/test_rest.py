@@ -325,3 +325,22 @@ def test_state_table_errors(client: TestClient) -> None:
     assert r.status_code == 422
     for headers in (C1, PROGRAM, ANALYST):
         assert client.get("/state/tables/hours_by_type", headers=headers).status_code == 403
+
+
+def test_gaussian_release_and_both_currencies_refused(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    tracker.record_many(it.generate_activities(tracker.profile, 300, consultants=10, today=TODAY))
+    r = client.post(
+        "/research/releases", json={"measures": ["hours"], "rho": 0.05}, headers=ANALYST
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["metadata"]["mechanism"] == "gaussian"
+    assert client.get("/research/budget", headers=ANALYST).json()["spent"]["rho"] > 0
+    r = client.post(
+        "/research/releases",
+        json={"measures": ["hours"], "rho": 0.05, "epsilon": 0.5},
+        headers=ANALYST,
+    )
+    assert r.status_code == 422
+    assert r.json()["problems"][0]["field"] == "rho"
