@@ -1,6 +1,7 @@
 """Suppression benchmark: a 1224-cell table (102 Illinois counties × 3 consultation types × 4
-fiscal years) with all its margins (county × type, county × year, type × year, county, type,
-year and grand totals: 2060 cells in all), suppressed and (with --audit) audited.
+fiscal years) with all its margins within each fiscal year (county × year, type × year and
+year totals; fiscal years are never added together: 1648 cells in all), suppressed and (with
+--audit) audited.
 
 Run: .venv/bin/python benchmarks/suppression_bench.py [--activities N] [--consultants N]
      [--seeds 1 2 3] [--audit]

@@ -330,7 +330,8 @@ def test_a_three_dimensional_table_with_all_margins_is_protected() -> None:
     years = list(fiscal_years(small, TODAY))[-3:]
     table = release_tables(tracker_with(small, acts).store, small, [spec], years=years)["cube"]
     assert len(table.cells) == 8 * 3 * 3
-    assert len(table.all_cells) == 9 * 4 * 4
+    # margins within each fiscal year only: no total adds years together
+    assert len(table.all_cells) == 9 * 4 * 3
     assert table.counts()["primary"] > 0
     assert_protected({"cube": table})
     assert subtraction_leaks(table) == []
@@ -344,7 +345,10 @@ def test_shared_margins_are_withheld_alike_in_every_table() -> None:
     for year in linked[0].fiscal_years:
         seen = {(t.value("hours", None, year), t.cell(None, year).reason) for t in linked}
         assert len(seen) == 1
-    assert len({(t.total.reason, t.total.values["hours"]) for t in linked if t.total}) == 1
+    # no published total adds fiscal years together (each year stands alone)
+    for t in linked:
+        fy = t.dims.index("fiscal_year")
+        assert all(c.coords[fy] is not None for c in t.all_cells)
     assert it.audit_suppression(*linked).ok
 
 
@@ -517,14 +521,39 @@ def test_a_program_view_lists_only_its_contacts() -> None:
 
 
 def test_suppression_interpretation_of_margins_is_the_full_lattice() -> None:
-    # a 2-dimensional table publishes row, column and grand totals: (r+1)(c+1) cells
+    # each fiscal year's slice publishes its row, column and grand totals: (r+1)(c+1) cells
+    # per year; no total adds fiscal years together
     profile = it.load_profile("montana")
     acts = list(it.generate_activities(profile, 300, consultants=10, seed=1, today=TODAY))
     tables = tracker_with(profile, acts).as_state().tables()
     for t in tables.values():
         sizes = [len({c.coords[d] for c in t.cells}) for d in range(len(t.dims))]
         expected = 1
-        for s in sizes:
-            expected *= s + 1
+        for d, s in zip(t.dims, sizes, strict=True):
+            expected *= s if d == "fiscal_year" else s + 1
         assert len(t.all_cells) == expected
         assert len(t.cells) == len(list(itertools.product(*[range(s) for s in sizes])))
+
+
+def test_a_year_that_has_just_begun_changes_nothing_in_earlier_years() -> None:
+    profile = it.load_profile("illinois")
+    settled = list(it.generate_activities(profile, 1500, consultants=30, seed=4, today=TODAY))
+    settled = [a for a in settled if profile.fiscal_year(a.date) < profile.fiscal_year(TODAY)]
+    # one consultant's first, tiny entries of the new fiscal year
+    new_year = [
+        consultation("c-new", "cook", hours=0.5, day=d).evolve(date=dt.date(2026, 7, 8))
+        for d in range(2)
+    ]
+    before = tracker_with(profile, settled).as_state().tables()
+    after = tracker_with(profile, settled + new_year).as_state().tables()
+    for name, table in before.items():
+        if "fiscal_year" not in table.dims:
+            continue
+        for year in table.fiscal_years:
+            if year >= profile.fiscal_year(TODAY):
+                continue
+            old = table.select(fiscal_year=year)
+            new = after[name].select(fiscal_year=year)
+            assert [(c.coords, c.reason, c.values) for c in old.all_cells] == [
+                (c.coords, c.reason, c.values) for c in new.all_cells
+            ], (name, year)

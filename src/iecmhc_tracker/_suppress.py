@@ -126,6 +126,11 @@ def aggregate(
     """Per-cell stats for tables sharing one ``where``, every margin level included."""
     measures = list(dict.fromkeys(m for s in specs for m in s.measures))
     compiled = compile_query(Query(measures, (), dict(specs[0].where)), profile)
+    filters = dict(compiled.filters)
+    if any("resource_type" in s.by for s in specs) and "resource_type" not in filters:
+        # a table by resource type counts referrals: its margins must count the same
+        # (row, referral) records as its cells, not every activity of the period
+        filters["resource_type"] = sorted(profile.code_set("resource_type"))
     cells = _Cells(measures)
     calls: dict[tuple[str, ...], dict[Key, CellStat]] = {}
     layouts = []
@@ -134,8 +139,10 @@ def aggregate(
         stats: dict[Key, CellStat] = {}
         for r in range(len(dims) + 1):
             for subset in itertools.combinations(sorted(dims), r):
+                if not _per_year(dims, subset):
+                    continue
                 if subset not in calls:
-                    got = store.cell_stats(UNIT, subset, compiled.measures, compiled.filters)
+                    got = store.cell_stats(UNIT, subset, compiled.measures, filters)
                     calls[subset] = {
                         tuple(zip(subset, map(_code, stat[0]), strict=True)): stat for stat in got
                     }
@@ -143,7 +150,7 @@ def aggregate(
         doms = []
         full = calls[tuple(sorted(dims))]
         for d in dims:
-            allowed = compiled.filters.get(d)
+            allowed = filters.get(d)
             values = domain(profile, d, years)
             if allowed is not None and not isinstance(allowed, str):
                 values = [v for v in values if v in allowed]
@@ -156,6 +163,7 @@ def aggregate(
             c
             for r in range(len(dims) - 1, -1, -1)
             for kept in itertools.combinations(range(len(dims)), r)
+            if _per_year(dims, tuple(dims[i] for i in kept))
             for c in itertools.product(
                 *[doms[i] if i in kept else [None] for i in range(len(dims))]
             )
@@ -169,6 +177,16 @@ def aggregate(
             idx.append(cells.add(key, zero if stat is None else stat[1:]))
         layouts.append(_Layout(spec, coords, idx))
     return cells, layouts
+
+
+def _per_year(dims: Sequence[str], kept: Sequence[str]) -> bool:
+    """Whether a margin level is published: totals never add fiscal years together.
+
+    Each fiscal year is published as its own table with its own margins, so a small cell in
+    the year that has just begun cannot force withholding in earlier, settled years, and a
+    later year's release never changes what can be worked out about an earlier one.
+    """
+    return "fiscal_year" not in dims or "fiscal_year" in kept
 
 
 def _code(v: Any) -> Any:

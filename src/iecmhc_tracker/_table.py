@@ -80,7 +80,8 @@ class Table:
     fiscal_years: tuple[int, ...]
     #: inner cells (one per combination of dimension codes)
     cells: tuple[TableCell, ...]
-    #: row, column and grand totals (every total over one or more dimensions)
+    #: row, column and grand totals (every total over one or more dimensions, except that
+    #: fiscal years are never added together: each year has its own margins)
     margins: tuple[TableCell, ...]
     data_version: int | None = None
     _truth: Mapping[Coords, Mapping[str, float]] | None = attrs.field(
