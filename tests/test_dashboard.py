@@ -140,3 +140,15 @@ def test_dashboard_renders_in_chromium_with_the_totals() -> None:
     hours = _fmt(_expected_hours(t.profile, acts, YEAR, "consultation"))
     assert f"{hours} Hours of consultation" in text
     assert dom.count("<svg") >= 5
+
+
+@pytest.mark.slow
+def test_funding_summary_renders_in_chromium_with_the_totals() -> None:
+    if chromium() is None:
+        pytest.skip(why_not())
+    t, acts = _tracker()
+    tables = list(t.as_state().tables().values())
+    text = _visible_text(rendered_dom(funding_html(t.profile, funding_data(t.profile, tables))))
+    hours = _fmt(_expected_hours(t.profile, acts, YEAR, "consultation"))
+    row = re.search(r"Hours of consultation (.*?) Consultation activities", text)
+    assert row is not None and hours in row.group(1)
