@@ -3,6 +3,7 @@ bulk import (SIGKILL), and concurrent writers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sqlite3
@@ -231,3 +232,32 @@ def test_two_processes_writing_at_once_lose_nothing(pg_url: str) -> None:
     # every record went in once: the 500 shared ones by exactly one of the two writers
     assert sum(r[0] for r in results) == 20_500 and all(r[2] == 0 for r in results)
     assert _count(pg_url) == 20_500
+
+
+@pytest.mark.services
+def test_a_bulk_load_on_postgresql_refreshes_planner_statistics(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # without statistics after a bulk load, PostgreSQL plans the aggregation badly
+    import iecmhc_tracker._sql as sql_module
+    from conftest import wipe_database
+    from iecmhc_tracker._rows import to_row
+
+    wipe_database(pg_url)
+    monkeypatch.setattr(sql_module, "_ANALYZE_AFTER", 50)
+    profile = it.load_profile("illinois")
+    acts = it.generate_activities(profile, 60, consultants=5, today=dt.date(2026, 11, 1))
+    store = SQLStore(pg_url)
+    try:
+        store.insert([to_row(a, profile) for a in acts])
+        with store.engine.connect() as conn:
+            analysed = (
+                conn.exec_driver_sql(
+                    "SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+                )
+                .scalars()
+                .all()
+            )
+    finally:
+        store.close()
+    assert {"activities", "activity_referrals"} <= set(analysed)

@@ -54,6 +54,7 @@ _CHUNK = 5000  # ids per IN list when looking up stored rows
 _CACHE_KIB = 64 * 1024  # SQLite page cache (the default is 2 MiB)
 _BIG_BATCH = 10_000  # rows from which a SQLite insert sorts by id and widens the cache
 _BIG_CACHE_KIB = 512 * 1024
+_ANALYZE_AFTER = 50_000  # rows from which a PostgreSQL insert refreshes planner statistics
 _DRIVERS = {
     "postgresql": "postgresql+psycopg",
     "mysql": "mysql+pymysql",
@@ -319,7 +320,20 @@ class SQLStore:
     # -- writes ----------------------------------------------------------------------
     def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
         rows = list(rows)
-        return _retry(lambda: self._insert_once(rows, atomic))
+        outcome = _retry(lambda: self._insert_once(rows, atomic))
+        if self.dialect == "postgresql" and len(outcome[0]) >= _ANALYZE_AFTER:
+            self._analyze()
+        return outcome
+
+    def _analyze(self) -> None:
+        # a bulk load leaves the planner without statistics until autovacuum comes round;
+        # without them the aggregation picks an index scan and an on-disk sort (3.7x slower)
+        names = ", ".join(
+            self._quote(t.name) for t in (self.schema.activities, self.schema.referrals)
+        )
+        with map_errors(self._shown), self.engine.connect() as conn:
+            conn.exec_driver_sql(f"ANALYZE {names}")
+            conn.commit()
 
     def _insert_once(self, rows: list[Row], atomic: bool) -> InsertOutcome:
         with self._tx(write=True) as conn:
