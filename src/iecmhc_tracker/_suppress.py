@@ -502,7 +502,8 @@ class Lattice:
             flip.append(f.reshape([-1 if e == d else 1 for e in range(k)]))
         if self._grids is None:
             self._grids = {m: prot.systems[m][0].x[self.cell] for m in self.measures}
-            self._blocked = self.blocked[self.cell]
+            # a slot with no cell (fiscal years have no total across years) is never a corner
+            self._blocked = self.blocked[self.cell] | (self.cell < 0)
             self._base_cost = 1.0 + np.abs(self._grids[self.measures[0]])
         grids, blocked = self._grids, self._blocked
         cost_grid = np.where(prot.withheld[self.cell], 0.0, self._base_cost)
