@@ -147,16 +147,24 @@ class Profile:
     suppression: SuppressionPolicy
     dp: DPPolicy
     max_counts: Mapping[str, int] = attrs.field(hash=False)
+    #: every field's codes as a set, built once: validation asks for them per record
+    _code_sets: Mapping[str, frozenset[str]] = attrs.field(
+        init=False, repr=False, eq=False, hash=False
+    )
+    _regions_of: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        sets = {field: frozenset(c.code for c in codes) for field, codes in self.codes.items()}
+        sets.update({n: frozenset(c.code for c in f.codes) for n, f in self.fields.items()})
+        sets["county"] = frozenset(c.code for c in self.counties)
+        sets["region"] = frozenset(r.code for r in self.regions)
+        object.__setattr__(self, "_code_sets", sets)
+        object.__setattr__(self, "_regions_of", {c.code: c.region for c in self.counties})
 
     # -- lookups -------------------------------------------------------------------------
     def code_set(self, field: str) -> frozenset[str]:
-        if field == "county":
-            return frozenset(c.code for c in self.counties)
-        if field == "region":
-            return frozenset(r.code for r in self.regions)
-        if field in self.fields:
-            return frozenset(c.code for c in self.fields[field].codes)
-        return frozenset(c.code for c in self.codes.get(field, ()))
+        """The codes a field may take (empty when the profile does not record it)."""
+        return self._code_sets.get(field, frozenset())
 
     def code_label(self, field: str, code: str) -> str:
         """The human label of a code (the code itself when it has none)."""
@@ -174,10 +182,7 @@ class Profile:
         return str(code)
 
     def region_of(self, county: str) -> str | None:
-        for c in self.counties:
-            if c.code == county:
-                return c.region
-        return None
+        return self._regions_of.get(county)
 
     def fiscal_year(self, day: dt.date) -> int:
         """Fiscal years are named by the calendar year they end in (FY2025 = Jul 2024–Jun 2025)."""

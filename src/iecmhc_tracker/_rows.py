@@ -71,7 +71,7 @@ def to_row(a: Activity, profile: Profile) -> Row:
         "fiscal_year": profile.fiscal_year(a.date),
         "quarter": profile.fiscal_quarter(a.date),
         "county": a.county,
-        "region": _regions(profile).get(a.county),
+        "region": profile.region_of(a.county),
         "setting": a.setting,
         "kind": a.kind,
         "consultation_type": a.consultation_type,
@@ -99,18 +99,6 @@ def to_row(a: Activity, profile: Profile) -> Row:
     }
     row["content_hash"] = content_hash(a)
     return row
-
-
-_REGIONS: dict[int, tuple[Profile, dict[str, str | None]]] = {}
-
-
-def _regions(profile: Profile) -> dict[str, str | None]:
-    """County -> region of a profile, built once (``region_of`` scans the county list)."""
-    hit = _REGIONS.get(id(profile))
-    if hit is None or hit[0] is not profile:
-        hit = (profile, {c.code: c.region for c in profile.counties})
-        _REGIONS[id(profile)] = hit
-    return hit[1]
 
 
 def _tag_value(v: Any) -> str:
