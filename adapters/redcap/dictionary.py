@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import attrs
 
 import iecmhc_tracker as it
+from iecmhc_tracker._model import COUNT_FIELDS
 
 FORM = "iecmhc_activity"
 #: REDCap's data dictionary columns, in its order and spelling.
@@ -51,14 +52,7 @@ SINGLE_CODED: tuple[tuple[str, str], ...] = (
     ("language", "dropdown"),
 )
 MULTI_CODED: tuple[str, ...] = ("methods", "competencies")
-COUNTS: tuple[str, ...] = (
-    "minutes",
-    "children_benefiting",
-    "staff_influenced",
-    "families",
-    "participants",
-    "rated_worthwhile",
-)
+COUNTS: tuple[str, ...] = COUNT_FIELDS  # the model's own list of count fields
 LABELS = {
     "setting": "Setting",
     "consultation_type": "Consultation type",

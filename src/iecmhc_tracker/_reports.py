@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
 
@@ -253,8 +254,6 @@ def _suppression_note(profile: Profile) -> str:
 
 
 def _headline_label(profile: Profile, table: Table, measure: str) -> str:
-    from ._measures import MEASURES
-
     kinds = table.where.get("kind", ())
     if measure == "activities" and kinds:
         return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
@@ -263,6 +262,20 @@ def _headline_label(profile: Profile, table: Table, measure: str) -> str:
     if series:
         label += " (" + ", ".join(profile.code_label("series", s) for s in series) + ")"
     return label
+
+
+def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
+    """Per table, the measures it is the first to publish for its activities (its ``where``):
+    tables that count the same activities share their totals, which are shown once."""
+    seen: set[tuple[str, str]] = set()
+    out: dict[str, list[str]] = {}
+    for table in tables:
+        for m in table.measures:
+            key = (m, repr(sorted(table.where.items())))
+            if key not in seen:
+                seen.add(key)
+                out.setdefault(table.name, []).append(m)
+    return out
 
 
 def _year_total(table: Table, measure: str, year: int) -> float | None:
@@ -277,31 +290,26 @@ def _year_total(table: Table, measure: str, year: int) -> float | None:
 def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) -> dict[str, Any]:
     """The numbers of the state dashboard for one fiscal year (suppressed tables only)."""
     tiles: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
+    headlines = _headlines(tables)
     tiers: dict[str | None, list[dict[str, Any]]] = {}
     trend: list[list[Any]] = []
     trend_title = ""
     for table in tables:
         has_year = "fiscal_year" in table.dims
         part = table.select(fiscal_year=fiscal_year) if has_year else table
-        for m in table.measures:
-            key = (m, repr(sorted(table.where.items())))
-            if key not in seen:
-                seen.add(key)
-                total = part.total
-                tiles.append(
-                    {
-                        "label": _headline_label(profile, table, m),
-                        "value": total.values[m] if total is not None else None,
-                    }
-                )
+        for m in headlines.get(table.name, ()):
+            total = part.total
+            tiles.append(
+                {
+                    "label": _headline_label(profile, table, m),
+                    "value": total.values[m] if total is not None else None,
+                }
+            )
         if has_year and not trend and "hours" in table.measures:
             trend_title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
             trend = [[f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years]
             while len(trend) > 1 and trend[0][1] == 0:  # years before any activity
                 trend.pop(0)
-        from ._measures import MEASURES
-
         rows = [
             {"label": " · ".join(c.labels) or "All", "values": [c.values[m] for m in part.measures]}
             for c in part.cells
@@ -363,15 +371,9 @@ def funding_data(
         {y for t in tables for y in t.fiscal_years if through is None or y <= through}
     )
     rows: list[dict[str, Any]] = []
-    seen: set[tuple[str, str]] = set()
+    headlines = _headlines([t for t in tables if "fiscal_year" in t.dims])
     for table in tables:
-        if "fiscal_year" not in table.dims:
-            continue
-        for m in table.measures:
-            key = (m, repr(sorted(table.where.items())))
-            if key in seen:
-                continue
-            seen.add(key)
+        for m in headlines.get(table.name, ()):
             values = [_year_total(table, m, y) for y in years]
             last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
             change = round((last - prev) / prev * 100, 1) if last is not None and prev else None
