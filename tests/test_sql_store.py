@@ -27,6 +27,7 @@ TABLES = {
     "budget_ledger",
     "budget_balance",
     "store_meta",
+    "unit_cells",
     "alembic_version",
 }
 
@@ -68,6 +69,41 @@ def test_a_newer_schema_is_refused(sql_url: str) -> None:
     ):
         it.Tracker.open(sql_url)
     assert _tables(sql_url) == TABLES  # nothing touched
+
+
+def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -> None:
+    # a database as revision 0001 left it, holding activities (one of them deleted)
+    store = SQLStore(sql_url, table_prefix="old_")
+    rows = make_rows(n=40)
+    store.insert(rows)
+    store.delete(rows[0]["id"], by="c-x", at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    expected = sorted(store.partial_sums("consultant", ["county"], [("*", ()), ("hours", ())], {}))
+    store.close()
+    _sql(sql_url, "DROP TABLE old_unit_cells")
+    _sql(sql_url, "UPDATE old_alembic_version SET version_num = '0001'")
+    meta = build_schema("old_").meta
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        conn.execute(meta.update().where(meta.c.key == "schema_version").values(value=1))
+    engine.dispose()
+
+    store = SQLStore(sql_url, table_prefix="old_")
+    assert store.migrated_from == "0001"
+    got = sorted(store.partial_sums("consultant", ["county"], [("*", ()), ("hours", ())], {}))
+    assert got == expected and sum(n for _, _, n, _ in got) == 39
+    store.close()
+    assert _sql(sql_url, "SELECT version_num FROM old_alembic_version") == [(SCHEMA_VERSION,)]
+    engine = sa.create_engine(sql_url)
+    with engine.begin() as conn:
+        q = sa.select(meta.c.value).where(meta.c.key == "schema_version")
+        assert conn.execute(q).scalar() == int(SCHEMA_VERSION)
+    engine.dispose()
+    _assert_cells_match_rows_prefixed(sql_url, "old_")
+
+
+def _assert_cells_match_rows_prefixed(url: str, prefix: str) -> None:
+    n_rows = _sql(url, f"SELECT COUNT(*) FROM {prefix}activities WHERE deleted_at IS NULL")
+    assert _sql(url, f"SELECT SUM(n) FROM {prefix}unit_cells") == n_rows
 
 
 def test_two_prefixes_coexist_in_one_database(sql_url: str) -> None:
@@ -189,6 +225,25 @@ def test_a_killed_import_leaves_all_or_nothing_and_a_rerun_completes(sql_url: st
     assert done.returncode == 0, done.stderr
     assert _count(sql_url) == N_KILL
     assert _sql(sql_url, "SELECT COUNT(DISTINCT id) FROM activities") == [(N_KILL,)]
+    _assert_cells_match_rows(sql_url)
+
+
+def _assert_cells_match_rows(url: str) -> None:
+    """The per-unit cell totals hold exactly what the live rows add up to."""
+    store = SQLStore(url)
+    try:
+        dims = ["county", "consultation_type", "fiscal_year", "kind"]
+        measures = [("*", ()), ("hours", ()), ("children_benefiting", ("consultation",))]
+        from_cells = {
+            (u, c): rest for u, c, *rest in store.partial_sums("consultant", dims, measures, {})
+        }
+        store.use_cells = False
+        from_rows = {
+            (u, c): rest for u, c, *rest in store.partial_sums("consultant", dims, measures, {})
+        }
+        assert from_cells == from_rows and from_cells
+    finally:
+        store.close()
 
 
 # -- concurrent writers -------------------------------------------------------------------------
@@ -232,6 +287,7 @@ def test_two_processes_writing_at_once_lose_nothing(pg_url: str) -> None:
     # every record went in once: the 500 shared ones by exactly one of the two writers
     assert sum(r[0] for r in results) == 20_500 and all(r[2] == 0 for r in results)
     assert _count(pg_url) == 20_500
+    _assert_cells_match_rows(pg_url)
 
 
 @pytest.mark.services

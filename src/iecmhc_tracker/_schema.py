@@ -15,8 +15,10 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from ._rollup import columns as rollup_columns
+
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0001"
+SCHEMA_VERSION = "0002"
 
 CODE = 64  # the longest code or pseudonym validation lets through
 # MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
@@ -44,6 +46,8 @@ class Schema:
     ledger: sa.Table
     balances: sa.Table
     meta: sa.Table
+    #: live activities summed per unit and cell (``_rollup``), kept in step by every write
+    cells: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -144,7 +148,8 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("value", sa.BigInteger, nullable=False),
         **TABLE_OPTIONS,
     )
-    return Schema(p, md, activities, referrals, ledger, balances, meta)
+    cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, _double), **TABLE_OPTIONS)
+    return Schema(p, md, activities, referrals, ledger, balances, meta, cells)
 
 
 #: Rows of the meta table every store starts with.

@@ -1,0 +1,40 @@
+"""Per-unit cell totals (``unit_cells``), filled from the live activities already stored.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-23
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import context, op
+
+from iecmhc_tracker import _rollup
+from iecmhc_tracker._schema import CODE, TABLE_OPTIONS, _double, build_schema
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def _prefix() -> str:
+    return str(context.config.attributes.get("table_prefix", ""))
+
+
+def upgrade() -> None:
+    p = _prefix()
+    cells = op.create_table(f"{p}unit_cells", *_rollup.columns(CODE, _double), **TABLE_OPTIONS)
+    # the activity table as revision 0001 left it (the columns the totals read are unchanged)
+    activities = build_schema(p).activities
+    _rollup.rebuild(op.get_bind(), activities, cells)
+    meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
+    op.execute(meta.update().where(meta.c.key == "schema_version").values(value=2))
+
+
+def downgrade() -> None:
+    p = _prefix()
+    op.drop_table(f"{p}unit_cells")
+    meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
+    op.execute(meta.update().where(meta.c.key == "schema_version").values(value=1))
