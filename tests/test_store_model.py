@@ -52,6 +52,7 @@ QUESTIONS: list[tuple[str, list[str], list[tuple[str, tuple[str, ...]]], dict[st
     ),
     ("program", ["consultation_type"], [("children_benefiting", ()), ("*", ())], {}),
     ("consultant", ["setting"], [("hours", ())], {"kind": ["consultation"]}),
+    ("consultant", ["quarter"], [("hours", ()), ("*", ())], {}),  # beyond every grain
 ]
 CONSULTANTS = sorted({a.consultant for a in BASE})
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
@@ -78,7 +79,7 @@ def _reset(store: Store) -> Store:
     assert isinstance(store, SQLStore)
     s = store.schema
     with store.engine.begin() as conn:
-        for table in (s.referrals, s.activities, s.ledger, s.balances, s.cells):
+        for table in (s.referrals, s.activities, s.ledger, s.balances, *s.cells.values()):
             conn.execute(table.delete())
         conn.execute(s.meta.update().where(s.meta.c.key == "data_version").values(value=0))
     return store

@@ -1,13 +1,16 @@
-"""The SQL stores' per-unit cell totals: live activities summed per (consultant, program, kind,
-fiscal year, county, region, setting, consultation type, tier, modality, format, language).
+"""The SQL stores' per-unit cell totals: live activities summed per unit and cell, at two grains —
+(consultant, program, kind, fiscal year, county, region, setting, consultation type, tier,
+modality, format, language) and the coarser (consultant, program, kind, fiscal year, county,
+region, consultation type).
 
 Every release and every suppressed table starts from per-(unit, cell) partial sums. Reading
-them from this table instead of the activity rows is exact (sums of counts and of quarter-hours
-are exact in binary floating point) and reads one row per unit and cell instead of one per
-activity. The table is kept in step with the activities in the same transaction as every
-write: an insert adds its batch's totals, an amend moves the row's old totals out and its new
-ones in, a delete takes them out. A query with a dimension or filter outside the grain
-(quarter, dates, referral resource types, extra fields) reads the activity rows instead.
+them from these tables instead of the activity rows is exact (sums of counts and of
+quarter-hours are exact in binary floating point) and reads one row per unit and cell instead
+of one per activity; a query reads the coarsest grain that holds its dimensions and filters.
+The tables are kept in step with the activities in the same transaction as every write: an
+insert adds its batch's totals, an amend moves the row's old totals out and its new ones in, a
+delete takes them out. A query with a dimension or filter outside the finest grain (quarter,
+dates, referral resource types, extra fields) reads the activity rows instead.
 
 A group's key ``k`` is a digest of its grain values, so that one short primary key serves the
 upsert of every dialect whatever the grain columns hold (most of them may be NULL).
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,8 +29,8 @@ from sqlalchemy.engine import Connection
 
 from ._rows import Row
 
-#: The grain: the unit columns first, then the dimensions a rolled-up query may group or filter on.
-GRAIN: tuple[str, ...] = (
+#: The finest grain: the unit columns first, then every dimension but quarter.
+FINE: tuple[str, ...] = (
     "consultant",
     "program",
     "kind",
@@ -41,8 +44,19 @@ GRAIN: tuple[str, ...] = (
     "format",
     "language",
 )
-#: Dimensions a query may use and still read the rollup.
-DIMENSIONS: frozenset[str] = frozenset(GRAIN) - {"consultant", "program"}
+#: A coarser grain for the most asked questions (place, type and year), several times fewer rows.
+COARSE: tuple[str, ...] = (
+    "consultant",
+    "program",
+    "kind",
+    "fiscal_year",
+    "county",
+    "region",
+    "consultation_type",
+)
+#: Table name (after the prefix) -> grain, coarsest first: a query reads the first that covers it.
+GRAINS: dict[str, tuple[str, ...]] = {"unit_cells_coarse": COARSE, "unit_cells": FINE}
+_UNITS = ("consultant", "program")
 #: The summed row columns (NULL counts as 0); ``n`` beside them counts the activities.
 MEASURES: tuple[str, ...] = (
     "hours",
@@ -56,20 +70,25 @@ MEASURES: tuple[str, ...] = (
     "recommended_consultation",
 )
 
-_grain_of = operator.itemgetter(*GRAIN)
+_grain_of = operator.itemgetter(*FINE)
 _measures_of = operator.itemgetter(*MEASURES)
+# where each grain's columns sit in the finest grain's key
+_PROJECT = {name: operator.itemgetter(*(FINE.index(c) for c in g)) for name, g in GRAINS.items()}
 
 Group = tuple[tuple[Any, ...], int, list[float]]
 
 
-def covers(unit: str, dims: Sequence[str], filters: Iterable[str], columns: Iterable[str]) -> bool:
-    """Whether a partial-sums query can be answered from the rollup."""
-    return (
-        unit in ("consultant", "program")
-        and all(d in DIMENSIONS for d in dims)
-        and all(f in DIMENSIONS for f in filters)
-        and all(c in ("*", "#units") or c in MEASURES for c in columns)
-    )
+def covering(
+    unit: str, dims: Sequence[str], filters: Iterable[str], columns: Iterable[str]
+) -> str | None:
+    """The table name of the coarsest grain that can answer a partial-sums query, if any."""
+    if unit not in _UNITS or not all(c in ("*", "#units") or c in MEASURES for c in columns):
+        return None
+    wanted = {*dims, *filters}
+    for name, grain in GRAINS.items():
+        if wanted <= set(grain) - set(_UNITS):
+            return name
+    return None
 
 
 def key(grain: Sequence[Any]) -> str:
@@ -78,13 +97,13 @@ def key(grain: Sequence[Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def groups(rows: Iterable[Row], sign: int = 1) -> list[Group]:
-    """The batch's totals per group, multiplied by ``sign`` (-1 takes rows out)."""
+def groups(rows: Iterable[Row], sign: int = 1) -> dict[str, list[Group]]:
+    """The batch's totals per group of every grain, multiplied by ``sign`` (-1 takes rows out)."""
     by_grain: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
     for row in rows:
         # itemgetter and list.append run in C: this loop runs once per imported row
         by_grain.setdefault(_grain_of(row), []).append(_measures_of(row))
-    return [
+    fine: list[Group] = [
         # filter(None, …) drops NULLs (and zeros, which add nothing)
         (
             g,
@@ -93,14 +112,45 @@ def groups(rows: Iterable[Row], sign: int = 1) -> list[Group]:
         )
         for g, vals in by_grain.items()
     ]
+    out: dict[str, list[Group]] = {}
+    for name, grain in GRAINS.items():
+        if grain == FINE:
+            out[name] = fine
+            continue
+        project = _PROJECT[name]
+        out[name] = _combine((project(g), n, sums) for g, n, sums in fine)
+    return out
 
 
-def add(conn: Connection, table: sa.Table, batch: Sequence[Group]) -> None:
-    """Add the groups' totals to the table (an upsert per group), then drop emptied groups."""
-    if not batch:
+def _combine(batch: Iterable[Group]) -> list[Group]:
+    """One entry per group: the totals of entries with the same grain values added up."""
+    net: dict[tuple[Any, ...], Group] = {}
+    for g, n, sums in batch:
+        have = net.get(g)
+        net[g] = (
+            (g, n, list(sums))
+            if have is None
+            else (g, have[1] + n, [a + b for a, b in zip(have[2], sums, strict=True)])
+        )
+    return list(net.values())
+
+
+def add(
+    conn: Connection, tables: Mapping[str, sa.Table], batches: Mapping[str, Sequence[Group]]
+) -> None:
+    """Add each grain's group totals to its table (an upsert per group), then drop emptied
+    groups."""
+    for name, batch in batches.items():
+        if batch:
+            _add(conn, tables[name], GRAINS[name], batch)
+
+
+def _add(conn: Connection, table: sa.Table, grain: tuple[str, ...], batch: Sequence[Group]) -> None:
+    # one entry per group (an amend within one group nets out), in one lock order for every
+    # writer, so that two concurrent batches cannot deadlock
+    params = _params(grain, [e for e in _combine(batch) if e[1] or any(e[2])])
+    if not params:
         return
-    params = _params(batch)
-    # one lock order for every writer, so that two concurrent batches cannot deadlock
     params.sort(key=operator.itemgetter("k"))
     conn.execute(_upsert(conn.dialect.name, table), params)
     if any(n < 0 for _, n, _ in batch):
@@ -108,6 +158,15 @@ def add(conn: Connection, table: sa.Table, batch: Sequence[Group]) -> None:
         for i in range(0, len(keys), 1000):
             chunk = keys[i : i + 1000]
             conn.execute(table.delete().where(table.c.k.in_(chunk), table.c.n <= 0))
+
+
+def merge(*batches: Mapping[str, Sequence[Group]]) -> dict[str, list[Group]]:
+    """Several ``groups()`` results as one (an amend takes the old row out, puts the new in)."""
+    out: dict[str, list[Group]] = {}
+    for b in batches:
+        for name, gs in b.items():
+            out.setdefault(name, []).extend(gs)
+    return out
 
 
 def _upsert(dialect: str, table: sa.Table) -> sa.Executable:
@@ -122,37 +181,43 @@ def _upsert(dialect: str, table: sa.Table) -> sa.Executable:
     )
 
 
-def rebuild(conn: Connection, activities: sa.Table, table: sa.Table) -> int:
-    """Recompute the whole table from the live activity rows; returns the number of groups.
+def rebuild(conn: Connection, activities: sa.Table, tables: Mapping[str, sa.Table]) -> int:
+    """Recompute every grain's table from the live activity rows; returns the finest grain's
+    number of groups.
 
     For a migration, or after rows were written into the activity table by other means than
     the store."""
     a = activities
-    grain = [a.c[c] for c in GRAIN]
-    q = (
-        sa.select(
-            *grain,
-            sa.func.count(),
-            *(sa.func.sum(sa.func.coalesce(a.c[m], 0)) for m in MEASURES),
+    out = 0
+    for name, grain in GRAINS.items():
+        cols = [a.c[c] for c in grain]
+        q = (
+            sa.select(
+                *cols,
+                sa.func.count(),
+                *(sa.func.sum(sa.func.coalesce(a.c[m], 0)) for m in MEASURES),
+            )
+            .where(a.c.deleted_at.is_(None))
+            .group_by(*cols)
         )
-        .where(a.c.deleted_at.is_(None))
-        .group_by(*grain)
-    )
-    conn.execute(table.delete())
-    g = len(GRAIN)
-    found = [
-        (tuple(r[:g]), int(r[g]), [float(v or 0) for v in r[g + 1 :]]) for r in conn.execute(q)
-    ]
-    for i in range(0, len(found), 5000):
-        conn.execute(table.insert(), _params(found[i : i + 5000]))
-    return len(found)
+        table = tables[name]
+        conn.execute(table.delete())
+        w = len(grain)
+        found = [
+            (tuple(r[:w]), int(r[w]), [float(v or 0) for v in r[w + 1 :]]) for r in conn.execute(q)
+        ]
+        for i in range(0, len(found), 5000):
+            conn.execute(table.insert(), _params(grain, found[i : i + 5000]))
+        if grain == FINE:
+            out = len(found)
+    return out
 
 
-def _params(batch: Sequence[Group]) -> list[dict[str, Any]]:
+def _params(grain: tuple[str, ...], batch: Sequence[Group]) -> list[dict[str, Any]]:
     return [
         {
             "k": key(g),
-            **dict(zip(GRAIN, g, strict=True)),
+            **dict(zip(grain, g, strict=True)),
             "n": n,
             **dict(zip(MEASURES, s, strict=True)),
         }
@@ -160,18 +225,31 @@ def _params(batch: Sequence[Group]) -> list[dict[str, Any]]:
     ]
 
 
-def columns(code: int, double: Any) -> list[sa.Column[Any]]:
-    """The table's columns (shared by the schema and its migration)."""
-    text = {c: sa.String(code) for c in GRAIN if c != "fiscal_year"}
+def tables(
+    prefix: str, metadata: sa.MetaData, code: int, double: Any, **options: Any
+) -> dict[str, sa.Table]:
+    """Every grain's table, named ``prefix + name`` (shared by the schema and its migration)."""
+    return {
+        name: sa.Table(f"{prefix}{name}", metadata, *columns(grain, code, double), **options)
+        for name, grain in GRAINS.items()
+    }
+
+
+def columns(grain: tuple[str, ...], code: int, double: Any) -> list[sa.Column[Any]]:
+    """A grain's table columns: the key, the grain, ``n`` and the measure sums."""
     return [
         sa.Column("k", sa.String(32), primary_key=True),
         *(
-            sa.Column(c, sa.Integer if c == "fiscal_year" else text[c], nullable=c in _NULLABLE)
-            for c in GRAIN
+            sa.Column(
+                c,
+                sa.Integer if c == "fiscal_year" else sa.String(code),
+                nullable=c not in _REQUIRED,
+            )
+            for c in grain
         ),
         sa.Column("n", sa.BigInteger, nullable=False),
         *(sa.Column(m, double(), nullable=False) for m in MEASURES),
     ]
 
 
-_NULLABLE = frozenset(GRAIN) - {"consultant", "kind", "fiscal_year", "county"}
+_REQUIRED = frozenset({"consultant", "kind", "fiscal_year", "county"})

@@ -226,7 +226,7 @@ def migrate(engine: Engine, schema: Schema, url: str) -> str:
         elif sa.inspect(conn).has_table(schema.activities.name):
             # tables made by metadata.create_all() in an embedding application: adopt them
             _ensure_meta(conn, schema)
-            if sa.inspect(conn).has_table(schema.cells.name):
+            if all(sa.inspect(conn).has_table(t.name) for t in schema.cells.values()):
                 command.stamp(cfg, "head")
                 _rollup.rebuild(conn, schema.activities, schema.cells)
                 return ""
@@ -446,8 +446,8 @@ class SQLStore:
         a, r = self.schema.activities, self.schema.referrals
         with self._tx(write=True) as conn:
             old = self._live_for_update(conn, id)
-            cells = self.schema.cells
-            _rollup.add(conn, cells, _rollup.groups([old], -1) + _rollup.groups([row]))
+            moved = _rollup.merge(_rollup.groups([old], -1), _rollup.groups([row]))
+            _rollup.add(conn, self.schema.cells, moved)
             values = {c: row[c] for c in ROW_COLUMNS if c != "id"}
             values.update(
                 updated_at=_utc_naive(at), updated_by=by, deleted_at=None, deleted_by=None
@@ -475,7 +475,7 @@ class SQLStore:
     def _live_for_update(self, conn: Connection, id: str) -> Row:
         """The live row's grain and measures (locked until the transaction ends)."""
         a = self.schema.activities
-        names = (*_rollup.GRAIN, *_rollup.MEASURES)
+        names = (*_rollup.FINE, *_rollup.MEASURES)
         q = sa.select(*(a.c[c] for c in names)).where(a.c.id == str(id), a.c.deleted_at.is_(None))
         if self.dialect != "sqlite":
             q = q.with_for_update()
@@ -552,8 +552,11 @@ class SQLStore:
         """Per (unit, cell): ``u``, ``d0..``, ``n`` and ``s0..`` — the partial sums, in SQL."""
         if unit not in ("consultant", "program"):
             raise ValueError(f"unit must be 'consultant' or 'program', not {unit!r}")
-        if self.use_cells and _rollup.covers(unit, dims, filters, (c for c, _ in measures)):
-            return self._partials_from_cells(unit, dims, measures, filters)
+        grain = _rollup.covering(unit, dims, filters, [c for c, _ in measures])
+        if self.use_cells and grain is not None:
+            return self._partials_from_cells(
+                self.schema.cells[grain], unit, dims, measures, filters
+            )
         a, r = self.schema.activities, self.schema.referrals
         by_referral = "resource_type" in dims or "resource_type" in filters
         src: sa.FromClause = a.join(r, r.c.activity_id == a.c.id) if by_referral else a
@@ -606,13 +609,13 @@ class SQLStore:
 
     def _partials_from_cells(
         self,
+        t: sa.Table,
         unit: str,
         dims: Sequence[str],
         measures: Sequence[MeasureSpec],
         filters: Filters,
     ) -> sa.Subquery:
-        """``_partials`` from the per-unit cell totals: the same columns, far fewer rows read."""
-        t = self.schema.cells
+        """``_partials`` from a grain's per-unit cell totals: the same columns, far fewer rows."""
         conds = [t.c.n > 0, t.c[unit].is_not(None)]
         conds.extend(_in(t.c[key], _values(allowed)) for key, allowed in filters.items())
         dim_cols = [t.c[d].label(f"d{i}") for i, d in enumerate(dims)]
