@@ -7,8 +7,10 @@ consultant per cell, hours clipped to [0, 8] per row, total ε = 1 (pure, Laplac
     .venv/bin/python benchmarks/compare.py [--rows 1000000] [--systems a,b,...]
         [--scaling 100000,1000000,5000000] [--timeout 1200] [--keep-db]
 
-Systems: ours-sqlite, ours-postgres (our library), floor-sqlite, floor-postgres (a plain
-two-level GROUP BY on our store's table, no privacy), opendp-polars, smartnoise-sql, pipelinedp,
+Systems: ours-sqlite, ours-postgres (our library with the peers' bounds), ours-sqlite-norm,
+ours-postgres-norm (our default bounding: L1 norm scaling to the profile's bounds, same ε),
+floor-sqlite, floor-postgres (a plain two-level GROUP BY on our store's activity rows, no
+privacy; also timed over the per-unit cell totals), opendp-polars, smartnoise-sql, pipelinedp,
 tumult. Peers run in their own virtual environments (benchmarks/.venvs, made by
 peers/setup.sh), each as a subprocess with a timeout; a failure or timeout is reported with the
 peer's own message. Every system's results go to benchmarks/results/results_<rows>.json; the
@@ -45,7 +47,10 @@ PEERS = {  # system -> (venv, runner script, needs the plain SQLite table)
     "pipelinedp": ("pipelinedp", "pipelinedp_run.py", False),
     "tumult": ("tumult", "tumult_run.py", False),
 }
-OURS = ("ours-sqlite", "ours-postgres")
+#: ours with the peers' bounds (<= 12 cells per consultant), and with our default bounding:
+#: each consultant's contributions scaled to the profile's L1 bounds (no cell dropped)
+OURS = ("ours-sqlite", "ours-postgres", "ours-sqlite-norm", "ours-postgres-norm")
+OURS_MAIN = OURS[:2]
 FLOORS = ("floor-sqlite", "floor-postgres")
 ALL_SYSTEMS = (*OURS, *FLOORS, *PEERS)
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432"
@@ -111,11 +116,11 @@ def ensure_store(
     system: str, rows: int, data_path: Path, pg_base: str, timeout: float, loader: str = "fast"
 ) -> str:
     """Load ``rows`` activities into our store for ``system`` once; reuse it while it matches."""
-    url = sqlite_url(rows) if system.endswith("sqlite") else pg_url(pg_base, rows)
+    url = sqlite_url(rows) if _on_sqlite(system) else pg_url(pg_base, rows)
     have = _stored_rows(url)
     if have == rows:
         return url
-    if system.endswith("sqlite"):
+    if _on_sqlite(system):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     else:
         _pg_admin(pg_base, f"DROP DATABASE IF EXISTS iecmhc_bench_{rows}")
@@ -130,6 +135,10 @@ def ensure_store(
         raise RuntimeError(f"loading {url} failed: {out.get('error')}")
     print(f"  loaded in {out['seconds']:.0f} s", flush=True)
     return url
+
+
+def _on_sqlite(system: str) -> bool:
+    return "sqlite" in system.split("-")
 
 
 def drop_pg(pg_base: str, rows: int) -> None:
@@ -154,11 +163,12 @@ def run_system(
                 return {"ok": False, "error": "ours: not available yet (no Tracker.as_researcher)"}
             cmd = [OURS_PY, str(HERE / "ours.py"), "release", "--url", url]
             cmd += ["--keys", str(paths["keys"])]
+            if system.endswith("-norm"):
+                cmd += ["--bounding", "norm"]
             timed = _run_json(cmd, timeout=args.timeout)
             if args.profile:
                 # a second, profiled release: the profiler's overhead stays out of the timing
-                backend = system.split("-", 1)[1]
-                prof = RESULTS / f"profile_{backend}_{rows}.txt"
+                prof = RESULTS / f"profile_{system.removeprefix('ours-')}_{rows}.txt"
                 _run_json([*cmd, "--profile-to", str(prof)], timeout=args.timeout)
                 timed["profile"] = str(prof.relative_to(ROOT))
             return timed
@@ -252,8 +262,8 @@ def table(results: dict[str, dict[str, Any]], rows: int) -> str:
     for system, r in results.items():
         if r.get("cells_seconds") is not None:
             lines.append(
-                f"{system} over the store's per-unit cell totals (`unit_cells`), the table our "
-                f"release reads: {r['cells_seconds']:.3f} s"
+                f"{system} over the store's per-unit cell totals (`unit_cells_coarse`), "
+                f"the table our release reads: {r['cells_seconds']:.3f} s"
             )
     return "\n".join(lines)
 
@@ -443,7 +453,7 @@ def main() -> None:
         for n in scaling_rows:
             r = scale[n]
             cells = [_fmt(r.get(s, {}).get("release_seconds"), ".3f") for s in ours_systems]
-            rss = [_fmt(r.get(s, {}).get("peak_rss_mb"), ".0f") for s in OURS]
+            rss = [_fmt(r.get(s, {}).get("peak_rss_mb"), ".0f") for s in OURS_MAIN]
             lines.append(f"| {n:,} | " + " | ".join(cells) + " | " + " | ".join(rss) + " |")
         print("\n" + "\n".join(lines))
         (RESULTS / "scaling.md").write_text("\n".join(lines) + "\n")
