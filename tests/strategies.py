@@ -85,3 +85,64 @@ def activity_dicts(draw: st.DrawFn, profile: it.Profile) -> dict[str, Any]:
 
 def activities(profile: it.Profile) -> st.SearchStrategy[it.Activity]:
     return activity_dicts(profile).map(it.Activity.from_dict)
+
+
+# -- any activity the model can hold (unvalidated: any text, number, code or extra) ---------
+texts = st.text(
+    st.characters(codec=None, exclude_categories=())
+    | st.sampled_from('"\\/\x00\x1f\x7fé€😀\ud800'),
+    max_size=12,
+)
+codes = st.sampled_from(["kane", "cook", "consultation", "training", "x"]) | texts
+counts = st.none() | st.integers(-(10**20), 10**20)
+hours = (
+    st.none()
+    | st.decimals(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(
+        [Decimal("-0"), Decimal("0.00"), Decimal("1.50"), Decimal("1E+1"), Decimal("24.000")]
+    )
+)
+extra_values = (
+    st.none() | st.booleans() | st.integers() | st.floats() | texts | st.sampled_from([-0.0])
+)
+
+
+@st.composite
+def any_activity(draw: st.DrawFn) -> it.Activity:
+    """An Activity with any content its converters accept, valid or not."""
+    maybe = lambda s: draw(st.none() | s)  # noqa: E731
+    return it.Activity(
+        id=draw(st.uuids()),
+        consultant=draw(texts),
+        program=maybe(texts),
+        date=draw(st.dates()),
+        county=draw(codes),
+        kind=draw(codes),
+        setting=maybe(codes),
+        consultation_type=maybe(codes),
+        tier=maybe(codes),
+        modality=maybe(codes),
+        format=maybe(codes),
+        methods=draw(st.lists(codes, max_size=3)),
+        competencies=draw(st.lists(codes, max_size=3)),
+        hours=draw(hours),
+        minutes=draw(counts),
+        children_benefiting=draw(counts),
+        staff_influenced=draw(counts),
+        families=draw(counts),
+        participants=draw(counts),
+        rated_worthwhile=draw(counts),
+        referrals=draw(st.lists(st.tuples(codes, st.integers(-5, 10**12)), max_size=3)),
+        recommended_consultation=maybe(st.booleans()),
+        language=maybe(codes),
+        note=maybe(texts),
+        extra=draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["series", "completed", "new_assignment"]) | texts, extra_values
+                ),
+                max_size=3,
+                unique_by=lambda pair: pair[0],
+            )
+        ),
+    )

@@ -4,8 +4,10 @@ that merely look like it (counts, rooms, times, program names) mostly pass."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from iecmhc_tracker._pii import screen
+from iecmhc_tracker._pii import DETECTORS, screen
 
 PERSONAL: list[tuple[str, str]] = [
     # e-mail
@@ -110,3 +112,33 @@ def test_corpus_is_balanced_over_every_kind() -> None:
     from iecmhc_tracker._pii import DETECTORS
 
     assert {k for k, _ in PERSONAL} == {d.kind for d in DETECTORS}
+
+
+# -- the cheap pre-checks in screen never change what it finds ---------------------------------
+
+_PIECES = [
+    "DOB", "d.o.b.", "D.O.B", "date of birth", "Birthday", "BORN on", "born in", "ob", "o.b",
+    "Dr.", "dr ", "Mrs ", "Officer ", "child named ", "whose name is ", " Smith", "\tJo", "\x1cK",
+    "@", "jane@x.org", "a@b", "123-45-6789", "555 0147", "(312) 555-0147", "phone 5550188",
+    "#12345", "case # AB-1234", "12 Oak Street", "Apt 4", "P.O. Box 9", "١٢٣-٤٥-٦٧٨٩",
+    "٣", "𝟙𝟚𝟛", "ſ", "K", "İ", "ß", "BIRTH", "ᴮorn", " ", "\n", "x", "Room 4", "aB",
+    "DOB 4/5/21", "d.o.b. jan", "born on 3", "Mr. Lee", "call 555-0188", "id# 12345",
+]  # fmt: skip
+
+
+def reference_screen(text: str) -> list[str]:
+    return [d.kind for d in DETECTORS if d.pattern.search(text)]
+
+
+@given(
+    st.lists(st.sampled_from(_PIECES) | st.text(max_size=6), max_size=8).map("".join)
+    | st.text(max_size=40)
+)
+@settings(max_examples=1500)
+def test_screen_finds_exactly_what_every_pattern_finds(text: str) -> None:
+    assert [d.kind for d in screen(text)] == reference_screen(text)
+
+
+@pytest.mark.parametrize(("kind", "note"), PERSONAL)
+def test_screen_matches_the_patterns_on_the_corpus(kind: str, note: str) -> None:
+    assert [d.kind for d in screen(note)] == reference_screen(note)

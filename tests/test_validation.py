@@ -4,15 +4,24 @@ ValidationError ever comes out, whatever the input."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import iecmhc_tracker as it
-from iecmhc_tracker._validate import problems
-from strategies import TODAY, activity_dicts
+from iecmhc_tracker._validate import (
+    DEFAULT_MAX_COUNTS,
+    RULES,
+    _compile_clean,
+    _placeholders,
+    examine,
+    examiner,
+    problems,
+)
+from strategies import TODAY, activity_dicts, any_activity
 
 PROFILES = {name: it.load_profile(name) for name in ("illinois", "california", "montana")}
 
@@ -178,3 +187,143 @@ def test_an_unreadable_field_does_not_hide_the_others_problems() -> None:
     assert {"date", "county", "hours"} <= info.value.fields
     # placeholders used to check around the bad date never show up as problems
     assert all(p.field != "consultant" for p in info.value.problems)
+
+
+# -- the fast path reports exactly what the rules report, one by one ------------------------
+
+
+def every_problem(a: it.Activity, profile: it.Profile, day: dt.date) -> list[it.Problem]:
+    return [p for rule in RULES for p in rule(a, profile, day)]
+
+
+def reference_examine(
+    record: Any, profile: it.Profile, day: dt.date
+) -> tuple[it.Activity | None, list[it.Problem]]:
+    """``examine`` as first written: every rule, in order, on every record."""
+    if isinstance(record, it.Activity):
+        return record, every_problem(record, profile, day)
+    try:
+        activity = it.Activity.from_dict(record)
+    except it.ValidationError as exc:
+        unreadable = {p.field for p in exc.problems}
+        if not isinstance(record, Mapping):
+            return None, list(exc.problems)
+        readable = {k: v for k, v in record.items() if isinstance(k, str) and k not in unreadable}
+        patched = {**_placeholders(profile, day), **readable}
+        partial = it.Activity.from_dict(patched)
+        skip = unreadable | (set(patched) - set(readable))
+        more = [
+            p for p in every_problem(partial, profile, day) if p.field.split(".")[0] not in skip
+        ]
+        return None, [*exc.problems, *more]
+    return activity, every_problem(activity, profile, day)
+
+
+ALL_CODES = {
+    field: sorted({c for p in PROFILES.values() for c in p.code_set(field)})
+    for field in ("kind", "setting", "consultation_type", "tier", "modality", "format",
+                  "language", "methods", "competencies", "resource_type", "county")
+}  # fmt: skip
+
+
+def _near_misses(profile: it.Profile, record: dict[str, Any]) -> dict[str, list[Any]]:
+    """Values on and just past each rule's edge, and codes of the other profiles."""
+    limit = lambda f: profile.max_counts.get(f, DEFAULT_MAX_COUNTS[f])  # noqa: E731
+    start = profile.start_date
+    out: dict[str, list[Any]] = {
+        "consultant": ["c-1", "a b", "x" * 64, "x" * 65, "", "c@x", "Ünï"],
+        "program": [None, "p 1", "p-1", "", " p-2 "],
+        "date": [TODAY, TODAY + dt.timedelta(days=1), start, start - dt.timedelta(days=1)],
+        "hours": [None, "0.25", "24", "24.25", "0", "0.3", "-0.25", "1.500", "1E+1", "96E-1"],
+        "note": [None, "", "ok", "Dr. Smith came", "call 555-123-4567", "a\x00b", "x\ud800",
+                 "DOB 1/2/20", "mail a@b.co", "٣٤٥-٦٧-٨٩٠١", "born in May", "Room 12 at 3"],
+        "referrals": [{}, {"housing": 0}, {"housing": 1}, {"food": limit("referrals")},
+                      {"food": limit("referrals") + 1}, {"astrology": 1}],
+        "recommended_consultation": [None, True, False],
+        "extra": [{}, {"series": "a"}, {"completed": True}, {"completed": 1},
+                  {"new_assignment": None}, {"bogus": 1}, {"series": None}],
+    }  # fmt: skip
+    for f in ("minutes", "children_benefiting", "staff_influenced", "families", "participants",
+              "rated_worthwhile"):  # fmt: skip
+        out[f] = [None, -1, 0, 1, limit(f), limit(f) + 1]
+    if record.get("participants") is not None:
+        out["rated_worthwhile"] += [record["participants"], record["participants"] + 1]
+    for f in ("kind", "setting", "consultation_type", "tier", "modality", "format", "language",
+              "county"):  # fmt: skip
+        out[f] = [None, "unknown", *ALL_CODES[f][:40]]
+    for f in ("methods", "competencies"):
+        out[f] = [[], ["unknown"], ALL_CODES[f][:2], ALL_CODES[f][-3:]]
+    return out
+
+
+@st.composite
+def near_valid_records(draw: st.DrawFn, profile: it.Profile) -> dict[str, Any]:
+    record = draw(activity_dicts(profile))
+    menu = _near_misses(profile, record)
+    for field in draw(st.lists(st.sampled_from(sorted(menu)), max_size=3)):
+        value = draw(st.sampled_from(menu[field]))
+        if value is None and draw(st.booleans()):
+            record.pop(field, None)
+        else:
+            record[field] = value
+    return record
+
+
+@pytest.mark.parametrize("name", PROFILES)
+@given(data=st.data())
+@settings(max_examples=300)
+def test_examine_reports_exactly_what_every_rule_reports(name: str, data: st.DataObject) -> None:
+    profile = PROFILES[name]
+    record = data.draw(near_valid_records(profile) | activity_dicts(profile))
+    expected = reference_examine(record, profile, TODAY)
+    assert examine(record, profile, TODAY) == expected
+    assert examiner(profile)(record, TODAY) == expected
+    if expected[0] is not None:
+        activity = expected[0]
+        assert examine(activity, profile, TODAY) == (activity, expected[1])
+        assert examiner(profile)(activity, TODAY) == (activity, expected[1])
+        assert problems(activity, profile, TODAY) == expected[1]
+
+
+@given(data=st.data())
+@settings(max_examples=300)
+def test_fast_path_matches_the_rules_on_any_activity(data: st.DataObject) -> None:
+    profile = PROFILES[data.draw(st.sampled_from(sorted(PROFILES)))]
+    activity = data.draw(any_activity())
+    day = data.draw(st.sampled_from([TODAY, dt.date(2000, 1, 1), dt.date(9999, 1, 1)]))
+    expected = every_problem(activity, profile, day)
+    assert problems(activity, profile, day) == expected
+    assert examiner(profile)(activity, day) == (activity, expected)
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_synthetic_activities_take_the_fast_path_and_pass(name: str) -> None:
+    profile = PROFILES[name]
+    clean = profile.derived("validate.clean", _compile_clean)
+    for a in it.generate_activities(profile, 800, consultants=30, seed=11, today=TODAY):
+        assert clean(a, TODAY)
+        assert every_problem(a, profile, TODAY) == []
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_each_near_miss_alone_is_reported_exactly_as_the_rules_do(name: str) -> None:
+    """Every edge value of every field, one at a time, on a clean record of every kind."""
+    profile = PROFILES[name]
+    bases: dict[str, dict[str, Any]] = {}
+    for a in it.generate_activities(profile, 400, consultants=20, seed=5, today=TODAY):
+        record = a.to_dict()
+        record["hours"] = a.hours
+        bases.setdefault(a.kind, record)
+    assert len(bases) >= 3
+    checked = 0
+    for base in bases.values():
+        for field, values in _near_misses(profile, base).items():
+            for value in values:
+                record = {**base, field: value}
+                expected = reference_examine(record, profile, TODAY)
+                assert examine(record, profile, TODAY) == expected, (field, value)
+                if expected[0] is not None:
+                    got = examiner(profile)(expected[0], TODAY)
+                    assert got == (expected[0], expected[1]), (field, value)
+                checked += 1
+    assert checked > 300

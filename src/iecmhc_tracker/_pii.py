@@ -87,6 +87,34 @@ DETECTORS: tuple[Detector, ...] = (
 )
 
 
+# Each detector's pattern is tried only where a cheap necessary condition holds: every match
+# of the pattern contains what the condition looks for, so where it is absent the pattern
+# cannot match and the result is the same.
+#  email: a literal "@" (no other character matches it, case-insensitively or not);
+#  ssn, phone, address, record_number: every alternative has a \d;
+#  name: every alternative ends in \s+[A-Z] (case-sensitive), so has \s followed by [A-Z];
+#  date_of_birth: every alternative has o.b / ob (d.o.b, dob), "birth" or "born", in any case.
+_DIGIT = re.compile(r"\d")
+_SPACE_CAPITAL = re.compile(r"\s[A-Z]")
+
+
+def _may_be_birth(text: str) -> bool:
+    if not text.isascii():
+        return True  # other scripts may case-fold onto these letters: let the pattern decide
+    low = text.lower()
+    return "ob" in low or "o.b" in low or "birth" in low or "born" in low
+
+
 def screen(text: str) -> list[Detector]:
     """The detectors that fire on ``text`` (each at most once), in a fixed order."""
-    return [d for d in DETECTORS if d.pattern.search(text)]
+    digit = _DIGIT.search(text) is not None
+    possible = {
+        "email": "@" in text,
+        "ssn": digit,
+        "phone": digit,
+        "address": digit,
+        "record_number": digit,
+        "name": _SPACE_CAPITAL.search(text) is not None,
+        "date_of_birth": _may_be_birth(text),
+    }
+    return [d for d in DETECTORS if possible.get(d.kind, True) and d.pattern.search(text)]

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -53,6 +53,7 @@ BASE_DIMENSIONS: tuple[str, ...] = (
     "resource_type",
 )
 SHIPPED: tuple[str, ...] = ("illinois", "california", "montana")
+T = TypeVar("T")
 PRIVACY_UNITS: frozenset[str] = frozenset({"consultant", "program"})
 
 
@@ -129,6 +130,16 @@ class DPPolicy:
     norm_bounds: Mapping[str, float] = attrs.field(factory=dict, hash=False)
 
 
+class _Derived(dict[str, Any]):
+    """Data derived from a profile on first use; a copy or an unpickled profile rebuilds it."""
+
+    def __reduce__(self) -> tuple[type[_Derived], tuple[()]]:
+        return (_Derived, ())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Derived:
+        return _Derived()
+
+
 @attrs.frozen(slots=True)
 class Profile:
     """A loaded, checked profile. Build it with :func:`load_profile`."""
@@ -152,6 +163,7 @@ class Profile:
         init=False, repr=False, eq=False, hash=False
     )
     _regions_of: Mapping[str, str] = attrs.field(init=False, repr=False, eq=False, hash=False)
+    _derived: _Derived = attrs.field(init=False, factory=_Derived, repr=False, eq=False, hash=False)
 
     def __attrs_post_init__(self) -> None:
         sets = {field: frozenset(c.code for c in codes) for field, codes in self.codes.items()}
@@ -160,6 +172,18 @@ class Profile:
         sets["region"] = frozenset(r.code for r in self.regions)
         object.__setattr__(self, "_code_sets", sets)
         object.__setattr__(self, "_regions_of", {c.code: c.region for c in self.counties})
+
+    def derived(self, key: str, build: Callable[[Profile], T]) -> T:
+        """``build(self)``, computed on first use and kept with the profile.
+
+        Validation and row building keep their per-profile precompiled lookups here; a
+        profile is immutable, so what is derived from it never goes stale.
+        """
+        try:
+            return self._derived[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._derived[key] = build(self)
+            return value
 
     # -- lookups -------------------------------------------------------------------------
     def code_set(self, field: str) -> frozenset[str]:

@@ -13,9 +13,9 @@ from ._backends import open_store
 from ._errors import ConflictError, Problem, ValidationError
 from ._model import Activity
 from ._profile import Profile, load_profile
-from ._rows import Row, to_row
+from ._rows import Row, row_builder, to_row
 from ._store import Store
-from ._validate import examine
+from ._validate import examine, examiner
 
 if TYPE_CHECKING:
     from ._cache import ReleaseCache
@@ -161,13 +161,15 @@ class Tracker:
             batch_bad.clear()
 
         today = self._today()
+        check = examiner(self.profile)
+        make_row = row_builder(self.profile)
         for number, record in enumerate(records, 1):
             total = number
-            activity, found = examine(record, self.profile, today)
+            activity, found = check(record, today)
             if found or activity is None:
                 batch_bad.extend(attrs.evolve(p, row=number) for p in found)
             else:
-                batch.append((number, to_row(activity, self.profile)))
+                batch.append((number, make_row(activity)))
             if batch_size is not None and len(batch) + len(batch_bad) >= batch_size:
                 flush()
         flush()

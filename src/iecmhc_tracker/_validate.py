@@ -7,15 +7,16 @@ runs all of them and returns every problem, never stopping at the first. Nothing
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from ._errors import Problem, ValidationError
-from ._model import COUNT_FIELDS, Activity
+from ._model import CONVERTERS, COUNT_FIELDS, Activity
 from ._pii import screen
-from ._profile import Profile
+from ._profile import KindSpec, Profile
 
 Rule = Callable[[Activity, Profile, dt.date], Iterable[Problem]]
 
@@ -210,9 +211,13 @@ def _typed(
         yield Problem(field, "type", "must be valid text of at most 200 characters")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below 32, but \t \n \r
+
+
 def _surrogate(text: str) -> bool:
     """A lone surrogate (possible in JSON input) cannot be stored as UTF-8."""
-    return any("\ud800" <= c <= "\udfff" for c in text)
+    return not text.isascii() and _SURROGATE.search(text) is not None
 
 
 def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
@@ -222,7 +227,7 @@ def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
     if len(note) > NOTE_MAX:
         yield Problem("note", "too_long", f"must be at most {NOTE_MAX} characters")
         return
-    if any(ord(c) < 32 and c not in "\n\r\t" for c in note):
+    if _CONTROL.search(note):
         yield Problem("note", "control_character", "must not contain control characters")
     if _surrogate(note):
         yield Problem("note", "encoding", "must be valid Unicode text (it has a lone surrogate)")
@@ -256,7 +261,190 @@ RULES: tuple[Rule, ...] = (
 def problems(activity: Activity, profile: Profile, today: dt.date | None = None) -> list[Problem]:
     """Every problem of ``activity`` under ``profile`` (empty when it is valid)."""
     day = today or dt.date.today()
+    if profile.derived(_CLEAN, _compile_clean)(activity, day):
+        return [] if activity.note is None else list(note_valid(activity, profile, day))
     return [p for rule in RULES for p in rule(activity, profile, day)]
+
+
+# -- the fast path ---------------------------------------------------------------------------
+# Most records are clean. ``_compile_clean`` builds, once per profile, one function that says
+# whether an activity passes every rule of RULES but ``note_valid`` (which always runs on a
+# note): True only where each rule would find nothing, False wherever anything looks off, and
+# then ``problems`` runs the rules one by one. Each check uses the rule's own comparisons.
+
+_CLEAN = "validate.clean"
+_EMPTY = (None, (), "")
+#: every valid number of hours (quarter hours up to a day)
+_QUARTER_HOURS = frozenset(Decimal(k) / 4 for k in range(1, 97))
+#: pseudonyms already matched by ID_PATTERN (the pattern depends on the text alone)
+_GOOD_IDS: set[str] = set()
+_GOOD_IDS_MAX = 1 << 16
+
+
+def _id_ok(value: str) -> bool:
+    if not ID_PATTERN.match(value):
+        return False
+    if type(value) is str and len(_GOOD_IDS) < _GOOD_IDS_MAX:
+        _GOOD_IDS.add(value)
+    return True
+
+
+def _typed_ok(ftype: str, maximum: int | None, codes: frozenset[str]) -> Callable[[Any], bool]:
+    """Whether ``_typed`` finds nothing in a non-None value, for one extra field."""
+    if ftype in ("count", "minutes"):
+        return lambda v: (
+            not isinstance(v, bool)
+            and isinstance(v, int)
+            and not v < 0
+            and not (maximum is not None and v > maximum)
+        )
+    if ftype == "bool":
+        return lambda v: isinstance(v, bool)
+    if ftype == "code":
+        return lambda v: v in codes
+    if ftype == "hours":
+        return lambda v: not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 24
+    if ftype == "text":
+        return lambda v: isinstance(v, str) and len(v) <= 200 and not _surrogate(v)
+    return lambda v: True
+
+
+#: Activity fields holding a number, a yes/no, a date or an id: ``kind_rules`` counts them as
+#: given unless None. Every other field holds text, codes or pairs: given unless empty.
+_SCALAR_FIELDS = frozenset({"id", "date", "hours", *COUNT_FIELDS, "recommended_consultation"})
+
+
+def _kind_check(p: Profile, spec: KindSpec) -> Callable[[Activity], bool] | None:
+    """Whether ``kind_rules`` finds nothing, for activities of one kind (None: not compiled)."""
+    tests: list[str] = []
+    extra_required: list[str] = []
+    extra_forbidden: list[str] = []
+    for names, required in ((spec.required, True), (spec.forbidden, False)):
+        for f in names:
+            if f in p.fields:
+                (extra_required if required else extra_forbidden).append(f)
+            elif f not in CONVERTERS:
+                return None  # not a field: the rule itself says what happens
+            elif f in _SCALAR_FIELDS:
+                tests.append(f"a.{f} is None" if required else f"a.{f} is not None")
+            else:
+                tests.append(f"not a.{f}" if required else f"a.{f}")
+    source = f"def check(a):\n    return not ({' or '.join(tests) or 'False'})\n"
+    scope: dict[str, Any] = {}
+    exec(compile(source, f"<kind rules of {spec.code}>", "exec"), scope)
+    attrs_ok: Callable[[Activity], bool] = scope["check"]
+    if not (extra_required or extra_forbidden):
+        return attrs_ok
+
+    def check(a: Activity) -> bool:
+        if not attrs_ok(a):
+            return False
+        extra = a.extra_fields
+        for f in extra_required:
+            value = extra.get(f)
+            if value is None or value == () or value == "":
+                return False
+        return all(extra.get(f) in _EMPTY for f in extra_forbidden)
+
+    return check
+
+
+def _compile_clean(p: Profile) -> Callable[[Activity, dt.date], bool]:
+    code_set = p.code_set
+    counties = code_set("county")
+    # a single coded field passes when None or one of the profile's codes
+    settings, types, tiers, modalities, formats, languages = (
+        code_set(f) | {None} for f in _SINGLE_CODED
+    )
+    methods, competencies, resources = map(code_set, ("methods", "competencies", "resource_type"))
+    start = p.start_date
+    limit = {f: p.max_counts.get(f, DEFAULT_MAX_COUNTS[f]) for f in COUNT_FIELDS}
+    max_minutes, max_children = limit["minutes"], limit["children_benefiting"]
+    max_staff, max_families = limit["staff_influenced"], limit["families"]
+    max_participants, max_rated = limit["participants"], limit["rated_worthwhile"]
+    max_referral = p.max_counts.get("referrals", DEFAULT_MAX_COUNTS["referrals"])
+    by_kind = {
+        code: check
+        for code, spec in p.kinds.items()
+        if code in code_set("kind") and (check := _kind_check(p, spec)) is not None
+    }
+    extras = {
+        name: (frozenset(f.kinds), _typed_ok(f.type, f.maximum, code_set(name)))
+        for name, f in p.fields.items()
+    }
+    good = _GOOD_IDS
+    quarter_hours = _QUARTER_HOURS
+    get_context = decimal.getcontext
+
+    def clean(a: Activity, today: dt.date) -> bool:
+        c = a.consultant
+        if not (c in good or (c is not None and _id_ok(c))):
+            return False
+        prog = a.program
+        if not (prog is None or prog in good or _id_ok(prog)):
+            return False
+        kind = a.kind
+        kind_ok = by_kind.get(kind)
+        if (
+            kind_ok is None
+            or a.county not in counties
+            or a.setting not in settings
+            or a.consultation_type not in types
+            or a.tier not in tiers
+            or a.modality not in modalities
+            or a.format not in formats
+            or a.language not in languages
+        ):
+            return False
+        many = a.methods
+        if many and not methods.issuperset(many):
+            return False
+        many = a.competencies
+        if many and not competencies.issuperset(many):
+            return False
+        d = a.date
+        if d > today or d < start:
+            return False
+        h = a.hours
+        if h is not None:
+            # h % 0.25 in hours_valid is exact on these values in such a context
+            ctx = get_context()
+            if not (h in quarter_hours and ctx.prec >= 4 and ctx.Emax >= ctx.prec):
+                return False
+        k = a.minutes
+        if k is not None and (k < 0 or k > max_minutes or k == 0):
+            return False
+        k = a.children_benefiting
+        if k is not None and (k < 0 or k > max_children):
+            return False
+        k = a.staff_influenced
+        if k is not None and (k < 0 or k > max_staff):
+            return False
+        k = a.families
+        if k is not None and (k < 0 or k > max_families):
+            return False
+        n = a.participants
+        if n is not None and (n < 0 or n > max_participants):
+            return False
+        k = a.rated_worthwhile
+        if k is not None and (k < 0 or k > max_rated or (n is not None and k > n)):
+            return False
+        for code, count in a.referrals:
+            if code not in resources or count < 1 or count > max_referral:
+                return False
+        if not kind_ok(a):
+            return False
+        for name, value in a.extra:
+            spec = extras.get(name)
+            if spec is None:
+                return False
+            if value is not None:
+                kinds, typed_ok = spec
+                if (kinds and kind not in kinds) or not typed_ok(value):
+                    return False
+        return True
+
+    return clean
 
 
 def validate(
@@ -309,6 +497,35 @@ def examine(
         more = [p for p in problems(partial, profile, day) if p.field.split(".")[0] not in skip]
         return None, [*exc.problems, *more]
     return activity, problems(activity, profile, day)
+
+
+def examiner(
+    profile: Profile,
+) -> Callable[
+    [Activity | Mapping[str, Any], dt.date | None], tuple[Activity | None, list[Problem]]
+]:
+    """``examine`` under one profile, its checks compiled once: what a bulk import calls."""
+    return profile.derived("validate.examine", _compile_examiner)
+
+
+def _compile_examiner(
+    profile: Profile,
+) -> Callable[
+    [Activity | Mapping[str, Any], dt.date | None], tuple[Activity | None, list[Problem]]
+]:
+    clean = profile.derived(_CLEAN, _compile_clean)
+
+    def run(
+        record: Activity | Mapping[str, Any], today: dt.date | None
+    ) -> tuple[Activity | None, list[Problem]]:
+        day = today or dt.date.today()
+        if isinstance(record, Activity) and clean(record, day):
+            if record.note is None:
+                return record, []
+            return record, list(note_valid(record, profile, day))
+        return examine(record, profile, day)
+
+    return run
 
 
 def field_problems(
