@@ -97,6 +97,37 @@ def test_repeats_inside_one_batch(store: Store) -> None:
     assert store.get(b["id"])["content_hash"] == b["content_hash"]
 
 
+def test_a_generator_of_rows_is_read_once_like_a_list(store: Store) -> None:
+    a, b, c = make_rows(n=3)
+    b_other = dict(b, content_hash="f" * 32)
+    ins, dup, conf = store.insert(r for r in [a, b, a, b_other, c])  # atomic: nothing written
+    assert (ins, dup, conf) == ([], [a["id"]], [b["id"]])
+    assert all(store.get(r["id"]) is None for r in (a, b, c))
+    ins, dup, conf = store.insert(r for r in [a, b, a, c])
+    assert (ins, dup, conf) == ([a["id"], b["id"], c["id"]], [a["id"]], [])
+    assert store.insert(iter([c, b])) == ([], [c["id"], b["id"]], [])  # stored: duplicates
+
+
+class _Broken(Exception):
+    pass
+
+
+def test_a_failing_row_source_writes_nothing_and_its_error_propagates(store: Store) -> None:
+    rows = make_rows(n=30)
+    version = store.data_version()
+
+    def source() -> Iterator[Row]:
+        yield from rows[:20]
+        raise _Broken("the 21st record could not be read")
+
+    with pytest.raises(_Broken, match="21st"):
+        store.insert(source())
+    assert all(store.get(r["id"]) is None for r in rows)
+    assert store.data_version() == version
+    assert sum(n for _, _, n, _ in store.partial_sums("consultant", ["county"], [], {})) == 0
+    assert len(store.insert(rows)[0]) == 30  # the store is still usable
+
+
 def test_rows_round_trip_exactly_and_in_date_order(store: Store) -> None:
     rows = make_rows(CA, n=60, consultants=3)
     store.insert(rows)

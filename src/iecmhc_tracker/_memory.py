@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ._bounding import bound_partials, cell_stats_from_partials
@@ -28,7 +28,7 @@ class MemoryStore:
         self._closed = False
 
     # -- writes ----------------------------------------------------------------------
-    def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
+    def insert(self, rows: Iterable[Row], *, atomic: bool = True) -> InsertOutcome:
         with self._lock:
             self._check_open()
             inserted: list[str] = []

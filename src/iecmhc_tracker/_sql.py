@@ -24,7 +24,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -327,9 +327,11 @@ class SQLStore:
         conn.execute(m.update().where(m.c.key == "data_version").values(value=m.c.value + 1))
 
     # -- writes ----------------------------------------------------------------------
-    def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome:
-        rows = list(rows)
-        outcome = _retry(lambda: self._insert_once(rows, atomic))
+    def insert(self, rows: Iterable[Row], *, atomic: bool = True) -> InsertOutcome:
+        # rows may be a generator: PostgreSQL's COPY then streams them while they are still
+        # being produced (the server inserts on its own core meanwhile); a retry replays them
+        source = _Replay(rows)
+        outcome = _retry(lambda: self._insert_once(source, atomic))
         if self.dialect == "postgresql" and len(outcome[0]) >= _ANALYZE_AFTER:
             self._analyze()
         return outcome
@@ -344,22 +346,24 @@ class SQLStore:
             conn.exec_driver_sql(f"ANALYZE {names}")
             conn.commit()
 
-    def _insert_once(self, rows: list[Row], atomic: bool) -> InsertOutcome:
+    def _insert_once(self, source: _Replay, atomic: bool) -> InsertOutcome:
         with self._tx(write=True) as conn:
-            outcome = _classify(rows, {})
-            if not outcome[2] and outcome[3]:
-                # optimistic: nothing stored yet is the common case of an import; a stored
-                # id makes the insert fail, and then we look the batch up
-                try:
-                    with conn.begin_nested():
-                        self._bulk_insert(conn, outcome[3])
-                except _INTEGRITY_ERRORS:
-                    pass
-                else:
+            # optimistic: nothing of the batch stored yet is the common case of an import; a
+            # stored id makes the insert fail, a repeated id with other content undoes it,
+            # and then the batch is looked up
+            screen = _Screen()
+            try:
+                with conn.begin_nested():
+                    written = self._bulk_insert(conn, screen.first_seen(source))
+                    if screen.conflicts:
+                        raise _Undo
+            except _CAREFUL_AFTER:
+                pass
+            else:
+                if written:
                     self._bump(conn)
-                    return outcome[0], outcome[1], outcome[2]
-            elif not outcome[3]:
-                return outcome[0], outcome[1], outcome[2]
+                return screen.inserted, screen.duplicates, []
+            rows = source.all()
             stored = self._stored_hashes(conn, list({r["id"] for r in rows}))
             inserted, duplicates, conflicts, pending = _classify(rows, stored)
             if conflicts and atomic:
@@ -378,27 +382,35 @@ class SQLStore:
             out.update({r[0]: r[1] for r in conn.execute(q)})
         return out
 
-    def _bulk_insert(self, conn: Connection, rows: list[Row]) -> None:
+    def _bulk_insert(self, conn: Connection, rows: Iterable[Row]) -> int:
+        """Write the rows (and their referrals and cell totals); returns how many."""
         now = _now().astimezone(dt.UTC).replace(tzinfo=None)
         act_name = self.schema.activities.name
         ref_name = self.schema.referrals.name
-        refs = [(r["id"], code, n) for r in rows for code, n in r["referrals"].items()]
-        # itemgetter builds each tuple in C: this loop runs once per imported row
+        cols = (*_NO_DATE, "date", *STAMP_COLUMNS)
+        # itemgetter builds each tuple in C: these loops run once per imported row
         get = operator.itemgetter(*_NO_DATE)
+        if self.dialect == "postgresql":
+            seen: list[Row] = []
+            keep = seen.append
+            tail: tuple[Any, ...] = (now, None, None, None, None)
+            streamed = ((*get(r), r["date"], *tail) for r in rows if keep(r) is None)
+            self._pg_copy(conn, act_name, cols, streamed)
+            refs = _referrals(seen)
+            if refs:
+                self._pg_copy(conn, ref_name, ("activity_id", "resource_type", "count"), refs)
+            _rollup.add(conn, self.schema.cells, _rollup.groups(seen))
+            return len(seen)
+        rows = list(rows)
+        if not rows:
+            return 0
         if self.dialect == "sqlite":
             # dates as ISO text (what SQLAlchemy's SQLite Date type reads back)
-            tail: tuple[Any, ...] = (now.strftime("%Y-%m-%d %H:%M:%S.%f"), None, None, None, None)
+            tail = (now.strftime("%Y-%m-%d %H:%M:%S.%f"), None, None, None, None)
             tuples = [(*get(r), r["date"].isoformat(), *tail) for r in rows]
         else:
             tail = (now, None, None, None, None)
             tuples = [(*get(r), r["date"], *tail) for r in rows]
-        cols = (*_NO_DATE, "date", *STAMP_COLUMNS)
-        _rollup.add(conn, self.schema.cells, _rollup.groups(rows))
-        if self.dialect == "postgresql":
-            self._pg_copy(conn, act_name, cols, tuples)
-            if refs:
-                self._pg_copy(conn, ref_name, ("activity_id", "resource_type", "count"), refs)
-            return
         mark = "?" if self.dialect == "sqlite" else "%s"
         q = self._quote
         sql = (
@@ -417,12 +429,15 @@ class SQLStore:
         finally:
             if big:
                 conn.exec_driver_sql(f"PRAGMA cache_size=-{_CACHE_KIB}")
+        refs = _referrals(rows)
         if refs:
             conn.exec_driver_sql(
                 f"INSERT INTO {q(ref_name)} (activity_id, resource_type, {q('count')}) "
                 f"VALUES ({mark}, {mark}, {mark})",
                 refs,
             )
+        _rollup.add(conn, self.schema.cells, _rollup.groups(rows))
+        return len(rows)
 
     def _quote(self, name: str) -> str:
         return str(self.engine.dialect.identifier_preparer.quote(name))
@@ -432,7 +447,7 @@ class SQLStore:
         conn: Connection,
         table: str,
         cols: Sequence[str],
-        tuples: Sequence[tuple[Any, ...]],
+        tuples: Iterable[tuple[Any, ...]],
     ) -> None:
         q = self._quote
         raw = conn.connection.driver_connection
@@ -859,6 +874,64 @@ class SQLStore:
 
 
 # -- helpers -----------------------------------------------------------------------------
+class _Undo(Exception):
+    """Roll back an optimistic insert (a repeated id in the batch carried other content)."""
+
+
+#: what sends an optimistic insert down the careful path: a stored id, or an in-batch conflict
+_CAREFUL_AFTER: tuple[type[BaseException], ...] = (*_INTEGRITY_ERRORS, _Undo)
+
+
+class _Replay:
+    """The rows of one insert, read once from their source and kept, so that a retried
+    transaction (or the careful path after an optimistic one) sees every row again."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        self._source = iter(rows)
+        self._kept: list[Row] = []
+
+    def __iter__(self) -> Iterator[Row]:
+        yield from self._kept
+        keep = self._kept.append
+        for row in self._source:
+            keep(row)
+            yield row
+
+    def all(self) -> list[Row]:
+        for _ in self:  # read whatever the source still holds
+            pass
+        return self._kept
+
+
+class _Screen:
+    """``_classify`` against nothing stored, as the rows stream past: passes on each id's
+    first row and files repeats as duplicates (same content) or conflicts."""
+
+    def __init__(self) -> None:
+        self.inserted: list[str] = []
+        self.duplicates: list[str] = []
+        self.conflicts: list[str] = []
+        self._hashes: dict[str, str] = {}
+
+    def first_seen(self, rows: Iterable[Row]) -> Iterator[Row]:
+        hashes = self._hashes
+        for row in rows:
+            rid = row["id"]
+            seen = hashes.get(rid)
+            if seen is None:
+                hashes[rid] = row["content_hash"]
+                self.inserted.append(rid)
+                yield row
+            elif seen == row["content_hash"]:
+                self.duplicates.append(rid)
+            else:
+                self.conflicts.append(rid)
+
+
+def _referrals(rows: Iterable[Row]) -> list[tuple[str, str, int]]:
+    return [(r["id"], code, n) for r in rows for code, n in r["referrals"].items()]
+
+
 def _classify(
     rows: Sequence[Row], stored: Mapping[str, str]
 ) -> tuple[list[str], list[str], list[str], list[Row]]:

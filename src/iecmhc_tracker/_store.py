@@ -18,7 +18,8 @@ Rows
     is a *conflict* and is never written over the stored one. With ``atomic=True`` a batch
     with any conflict writes nothing (the lists still say what would have happened); the
     whole batch is one transaction either way, so a crash leaves all of it or none.
-    Returns three lists of ids.
+    Returns three lists of ids. ``rows`` may be any iterable, a generator included, and is
+    read once; an exception raised while reading it writes nothing and propagates as it is.
 
 ``get(id)``, ``rows(consultant=..., program=..., include_deleted=False)``
     One row or ``None``; or the live rows of one consultant or one program (exactly one of
@@ -76,7 +77,7 @@ Every failure of the backend itself surfaces as :class:`StorageError` (or a subc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ._rows import Row
@@ -95,7 +96,7 @@ class Store(Protocol):
 
     url: str
 
-    def insert(self, rows: Sequence[Row], *, atomic: bool = True) -> InsertOutcome: ...
+    def insert(self, rows: Iterable[Row], *, atomic: bool = True) -> InsertOutcome: ...
 
     def get(self, id: str) -> Row | None: ...
 
