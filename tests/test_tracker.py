@@ -160,3 +160,26 @@ def test_synthetic_data_is_valid_for_every_profile(any_profile: it.Profile) -> N
     for a in acts:
         it.validate(a, any_profile, today=TODAY)
     assert len({a.kind for a in acts}) == len(any_profile.kinds)
+
+
+def test_record_many_batches_on_every_backend(store_url: str) -> None:
+    # rows reach the store while later ones are still being checked (PostgreSQL streams them
+    # into COPY): an invalid record late in a batch must still undo the whole batch
+    rows = [_one(date=f"2025-03-{1 + i % 28:02d}") for i in range(25)]
+    rows[8]["hours"] = "99"  # batch 1 (rows 1-10): invalid at row 9
+    rows[13]["county"] = "atlantis"  # batch 2 (rows 11-20): invalid at row 14 ...
+    rows[18]["county"] = "atlantis"  # ... and at row 19: both reported
+    conflict = dict(rows[0], hours="3")  # batch 3: row 21 repeats row 1's id with other content
+    rows[20] = conflict
+    seen: list[int] = []
+    with it.Tracker.open(store_url, IL, today=lambda: TODAY) as t:
+        result = t.record_many(rows, batch_size=10, progress=seen.append)
+        stored = {str(a.id) for a in t.as_consultant("c-7f3a").activities()}
+        again = t.record_many([_one(), dict(conflict, hours="4")])
+        assert [(p.code, p.row) for p in again.rejected] == [("conflict", 2)]
+        assert len(t.as_consultant("c-7f3a").activities()) == 5
+    assert seen == [10, 20, 25] and result.total == 25
+    assert result.rejected_rows == [9, 14, 19]
+    assert result.inserted == 5 and result.duplicates == 0
+    # batches 1 and 2 wrote nothing; batch 3 had no stored row 1 to conflict with
+    assert stored == {str(r["id"]) for r in rows[20:]}

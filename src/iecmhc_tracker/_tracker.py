@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,49 @@ if TYPE_CHECKING:
     from ._views import ConsultantView, ProgramView, StateView
 
 DEFAULT_URL = "sqlite:///tracker.db"
+
+
+class _Invalid(Exception):
+    """A batch of ``record_many`` holds an invalid record: none of it may be written."""
+
+
+class _Batch:
+    """One all-or-nothing batch of ``record_many``, read from the shared input as the store
+    asks for rows: validated rows go to the store while later ones are still being checked
+    (on PostgreSQL they stream into COPY). After an invalid record the rest of the batch is
+    only checked, and the store rolls back what it was given."""
+
+    __slots__ = ("_check", "_make_row", "_size", "_today", "bad", "last", "numbers")
+
+    def __init__(
+        self,
+        check: Callable[[Record, dt.date], tuple[Activity | None, list[Problem]]],
+        make_row: Callable[[Activity], Row],
+        today: dt.date,
+        size: int | None,
+    ) -> None:
+        self._check, self._make_row, self._today, self._size = check, make_row, today, size
+        self.bad: list[Problem] = []
+        self.numbers: dict[str, int] = {}  # id -> its row number, to report a conflict
+        self.last = 0  # the last row number read
+
+    def rows(self, first: tuple[int, Record], rest: Iterator[tuple[int, Record]]) -> Iterator[Row]:
+        check, make_row, today, bad = self._check, self._make_row, self._today, self.bad
+        for taken, (number, record) in enumerate(itertools.chain((first,), rest), 1):
+            self.last = number
+            activity, found = check(record, today)
+            if found or activity is None:
+                bad.extend(attrs.evolve(p, row=number) for p in found)
+            elif not bad:
+                row = make_row(activity)
+                self.numbers[row["id"]] = number
+                yield row
+            if taken == self._size:
+                break
+        if bad:
+            raise _Invalid
+
+
 Record = Activity | Mapping[str, Any]
 
 
@@ -131,48 +175,35 @@ class Tracker:
         every problem is reported with its row number. ``progress`` is called with the number
         of rows handled after each batch.
         """
-        inserted = duplicates = total = 0
-        rejected: list[Problem] = []
-        batch: list[tuple[int, Row]] = []
-        batch_bad: list[Problem] = []
-
-        def flush() -> None:
-            nonlocal inserted, duplicates
-            if batch and not batch_bad:
-                ins, dup, conf = self.store.insert([r for _, r in batch])
-                if conf:
-                    numbers = {r["id"]: n for n, r in batch}
-                    for cid in dict.fromkeys(conf):
-                        batch_bad.append(
-                            Problem(
-                                "id",
-                                "conflict",
-                                "already stored with different content; amend it instead",
-                                row=numbers.get(cid),
-                            )
-                        )
-                else:
-                    inserted += len(ins)
-                    duplicates += len(dup)
-            rejected.extend(batch_bad)
-            if progress is not None:
-                progress(total)
-            batch.clear()
-            batch_bad.clear()
-
         today = self._today()
         check = examiner(self.profile)
         make_row = row_builder(self.profile)
-        for number, record in enumerate(records, 1):
-            total = number
-            activity, found = check(record, today)
-            if found or activity is None:
-                batch_bad.extend(attrs.evolve(p, row=number) for p in found)
+        source = enumerate(records, 1)
+        inserted = duplicates = total = 0
+        rejected: list[Problem] = []
+        while (first := next(source, None)) is not None:
+            batch = _Batch(check, make_row, today, batch_size)
+            try:
+                ins, dup, conf = self.store.insert(batch.rows(first, source))
+            except _Invalid:
+                rejected.extend(batch.bad)
             else:
-                batch.append((number, make_row(activity)))
-            if batch_size is not None and len(batch) + len(batch_bad) >= batch_size:
-                flush()
-        flush()
+                if conf:
+                    rejected.extend(
+                        Problem(
+                            "id",
+                            "conflict",
+                            "already stored with different content; amend it instead",
+                            row=batch.numbers.get(cid),
+                        )
+                        for cid in dict.fromkeys(conf)
+                    )
+                else:
+                    inserted += len(ins)
+                    duplicates += len(dup)
+            total = batch.last
+            if progress is not None:
+                progress(total)
         return ImportResult(inserted, duplicates, tuple(rejected), total)
 
     # -- roles -------------------------------------------------------------------------
