@@ -1,6 +1,6 @@
 """Our side of the benchmark: load the shared data into our store, release, and the SQL floor.
 
-Each subcommand runs in its own process (so ``ru_maxrss`` is the release's own peak) and prints
+Each subcommand runs in its own process (so its ``VmHWM`` is the release's own peak) and prints
 one ``@@RESULT@@{json}`` line, like the peer runners:
 
     python benchmarks/ours.py load    --url URL --data FILE.parquet   (or fastload)
@@ -47,6 +47,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from data import FISCAL_YEARS, KEY_COLUMNS, MAX_CELLS, MAX_ROWS  # noqa: E402
+from peers._common import peak_rss_mb  # noqa: E402
 
 BENCH_PROFILE = HERE / "data" / "bench_profile.toml"
 ANALYST = "bench"
@@ -449,9 +450,7 @@ def main() -> None:
 
         out = {"ok": False, "error": f"{type(e).__name__}: {e}"[:2000]}
         out["traceback"] = traceback.format_exc()[-4000:]
-    import resource
-
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write("\n@@RESULT@@" + json.dumps(out, default=str) + "\n")
 
 

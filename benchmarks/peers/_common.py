@@ -27,6 +27,26 @@ SENS_COUNT = MAX_CELLS * MAX_ROWS  # 3600
 SENS_HOURS = MAX_CELLS * MAX_ROWS * HOURS_UPPER  # 28800
 
 
+def peak_rss_mb() -> float | None:
+    """This process's own peak resident memory, in MB.
+
+    ``VmHWM`` of the running program: ``ru_maxrss`` would also count the parent's memory,
+    which Linux carries over into a child started by fork/vfork and exec (the harness holds
+    the whole data set in memory when it starts a runner)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on a Unix
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", required=True, help="activities Parquet file")
@@ -87,10 +107,5 @@ def run(
     out["release_seconds"] = clock.phases.get("release")
     out["release_cpu_seconds"] = clock.phases.get("release_cpu")
     out["total_seconds"] = time.perf_counter() - clock.t0
-    try:
-        import resource
-
-        out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    except ImportError:  # pragma: no cover - not on Linux
-        pass
+    out["peak_rss_mb"] = peak_rss_mb()
     sys.stdout.write("\n@@RESULT@@" + json.dumps(out) + "\n")
