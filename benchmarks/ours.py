@@ -399,8 +399,7 @@ def floor(url: str) -> dict[str, Any]:
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
         # the same aggregation over the store's per-unit cell totals our release reads
         t1 = time.perf_counter()
-        coarse = schema.cells["unit_cells_coarse"].name
-        con.exec_driver_sql(sql.format(count="SUM(n)", table=coarse)).fetchall()
+        con.exec_driver_sql(sql.format(count="SUM(n)", table=schema.cells.name)).fetchall()
         dt_cells = time.perf_counter() - t1
     engine.dispose()
     cells = [[c, t, int(y), float(n), float(h)] for c, t, y, n, h in rows]

@@ -28,7 +28,6 @@ TABLES = {
     "budget_balance",
     "store_meta",
     "unit_cells",
-    "unit_cells_coarse",
     "alembic_version",
 }
 
@@ -81,7 +80,6 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     expected = sorted(store.partial_sums("consultant", ["county"], [("*", ()), ("hours", ())], {}))
     store.close()
     _sql(sql_url, "DROP TABLE old_unit_cells")
-    _sql(sql_url, "DROP TABLE old_unit_cells_coarse")
     _sql(sql_url, "UPDATE old_alembic_version SET version_num = '0001'")
     meta = build_schema("old_").meta
     engine = sa.create_engine(sql_url)
@@ -106,7 +104,6 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
 def _assert_cells_match_rows_prefixed(url: str, prefix: str) -> None:
     n_rows = _sql(url, f"SELECT COUNT(*) FROM {prefix}activities WHERE deleted_at IS NULL")
     assert _sql(url, f"SELECT SUM(n) FROM {prefix}unit_cells") == n_rows
-    assert _sql(url, f"SELECT SUM(n) FROM {prefix}unit_cells_coarse") == n_rows
 
 
 def test_two_prefixes_coexist_in_one_database(sql_url: str) -> None:
@@ -237,7 +234,7 @@ def _assert_cells_match_rows(url: str) -> None:
     try:
         dims = ["county", "consultation_type", "fiscal_year", "kind"]
         measures = [("*", ()), ("hours", ()), ("children_benefiting", ("consultation",))]
-        for extra in ([], ["setting"]):  # the coarse grain, then the fine one
+        for extra in ([], ["region"]):
             _assert_same_from_cells_and_rows(store, dims + extra, measures)
     finally:
         store.close()
@@ -333,19 +330,20 @@ def test_a_bulk_load_on_postgresql_refreshes_planner_statistics(
     assert {"activities", "activity_referrals"} <= set(analysed)
 
 
-def test_a_query_reads_the_coarsest_totals_that_hold_it(tmp_path: Path) -> None:
+def test_a_query_reads_the_totals_when_they_hold_it(tmp_path: Path) -> None:
     store = SQLStore(f"sqlite:///{tmp_path / 's.db'}")
     store.insert(make_rows(n=30))
     statements: list[str] = []
     sa.event.listen(
         store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]), named=False
     )
-    asks = {
-        "unit_cells_coarse": ["county", "consultation_type", "fiscal_year"],
-        "unit_cells": ["setting", "fiscal_year"],
-        "activities": ["quarter"],
-    }
-    for table, dims in asks.items():
+    asks = [
+        ("unit_cells", ["county", "consultation_type", "fiscal_year"]),
+        ("unit_cells", ["region"]),
+        ("activities", ["setting", "fiscal_year"]),
+        ("activities", ["quarter"]),
+    ]
+    for table, dims in asks:
         statements.clear()
         store.partial_sums("consultant", dims, [("*", ()), ("hours", ())], {})
         (select,) = [s for s in statements if s.lstrip().upper().startswith("SELECT")]

@@ -79,7 +79,7 @@ def _reset(store: Store) -> Store:
     assert isinstance(store, SQLStore)
     s = store.schema
     with store.engine.begin() as conn:
-        for table in (s.referrals, s.activities, s.ledger, s.balances, *s.cells.values()):
+        for table in (s.referrals, s.activities, s.ledger, s.balances, s.cells):
             conn.execute(table.delete())
         conn.execute(s.meta.update().where(s.meta.c.key == "data_version").values(value=0))
     return store

@@ -15,7 +15,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from ._rollup import tables as rollup_tables
+from ._rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
 SCHEMA_VERSION = "0002"
@@ -46,9 +46,8 @@ class Schema:
     ledger: sa.Table
     balances: sa.Table
     meta: sa.Table
-    #: live activities summed per unit and cell, per grain (``_rollup.GRAINS``), kept in step
-    #: by every write
-    cells: dict[str, sa.Table]
+    #: live activities summed per unit and cell (``_rollup``), kept in step by every write
+    cells: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -149,7 +148,7 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("value", sa.BigInteger, nullable=False),
         **TABLE_OPTIONS,
     )
-    cells = rollup_tables(p, md, CODE, _double, **TABLE_OPTIONS)
+    cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, _double), **TABLE_OPTIONS)
     return Schema(p, md, activities, referrals, ledger, balances, meta, cells)
 
 

@@ -226,7 +226,7 @@ def migrate(engine: Engine, schema: Schema, url: str) -> str:
         elif sa.inspect(conn).has_table(schema.activities.name):
             # tables made by metadata.create_all() in an embedding application: adopt them
             _ensure_meta(conn, schema)
-            if all(sa.inspect(conn).has_table(t.name) for t in schema.cells.values()):
+            if sa.inspect(conn).has_table(schema.cells.name):
                 command.stamp(cfg, "head")
                 _rollup.rebuild(conn, schema.activities, schema.cells)
                 return ""
@@ -490,7 +490,7 @@ class SQLStore:
     def _live_for_update(self, conn: Connection, id: str) -> Row:
         """The live row's grain and measures (locked until the transaction ends)."""
         a = self.schema.activities
-        names = (*_rollup.FINE, *_rollup.MEASURES)
+        names = (*_rollup.GRAIN, *_rollup.MEASURES)
         q = sa.select(*(a.c[c] for c in names)).where(a.c.id == str(id), a.c.deleted_at.is_(None))
         if self.dialect != "sqlite":
             q = q.with_for_update()
@@ -567,11 +567,8 @@ class SQLStore:
         """Per (unit, cell): ``u``, ``d0..``, ``n`` and ``s0..`` — the partial sums, in SQL."""
         if unit not in ("consultant", "program"):
             raise ValueError(f"unit must be 'consultant' or 'program', not {unit!r}")
-        grain = _rollup.covering(unit, dims, filters, [c for c, _ in measures])
-        if self.use_cells and grain is not None:
-            return self._partials_from_cells(
-                self.schema.cells[grain], unit, dims, measures, filters
-            )
+        if self.use_cells and _rollup.covers(unit, dims, filters, [c for c, _ in measures]):
+            return self._partials_from_cells(unit, dims, measures, filters)
         a, r = self.schema.activities, self.schema.referrals
         by_referral = "resource_type" in dims or "resource_type" in filters
         src: sa.FromClause = a.join(r, r.c.activity_id == a.c.id) if by_referral else a
@@ -624,13 +621,13 @@ class SQLStore:
 
     def _partials_from_cells(
         self,
-        t: sa.Table,
         unit: str,
         dims: Sequence[str],
         measures: Sequence[MeasureSpec],
         filters: Filters,
     ) -> sa.Subquery:
-        """``_partials`` from a grain's per-unit cell totals: the same columns, far fewer rows."""
+        """``_partials`` from the per-unit cell totals: the same columns, far fewer rows read."""
+        t = self.schema.cells
         conds = [t.c.n > 0, t.c[unit].is_not(None)]
         conds.extend(_in(t.c[key], _values(allowed)) for key, allowed in filters.items())
         dim_cols = [t.c[d].label(f"d{i}") for i, d in enumerate(dims)]

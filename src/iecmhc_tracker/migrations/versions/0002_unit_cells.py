@@ -1,5 +1,4 @@
-"""Per-unit cell totals (``unit_cells``, ``unit_cells_coarse``), filled from the live
-activities already stored.
+"""Per-unit cell totals (``unit_cells``), filled from the live activities already stored.
 
 Revision ID: 0002
 Revises: 0001
@@ -26,10 +25,7 @@ def _prefix() -> str:
 
 def upgrade() -> None:
     p = _prefix()
-    cells = {
-        name: op.create_table(f"{p}{name}", *_rollup.columns(grain, CODE, _double), **TABLE_OPTIONS)
-        for name, grain in _rollup.GRAINS.items()
-    }
+    cells = op.create_table(f"{p}unit_cells", *_rollup.columns(CODE, _double), **TABLE_OPTIONS)
     # the activity table as revision 0001 left it (the columns the totals read are unchanged)
     activities = build_schema(p).activities
     _rollup.rebuild(op.get_bind(), activities, cells)
@@ -39,7 +35,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     p = _prefix()
-    for name in _rollup.GRAINS:
-        op.drop_table(f"{p}{name}")
+    op.drop_table(f"{p}unit_cells")
     meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
     op.execute(meta.update().where(meta.c.key == "schema_version").values(value=1))
