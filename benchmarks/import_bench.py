@@ -6,9 +6,11 @@ on SQLite and PostgreSQL, against raw ``sqlite3.executemany`` of the same tuples
 Generating the synthetic activities is timed apart and not counted in any rate. Rates:
 - ``raw sqlite3``: ``executemany`` of the very tuples the store writes, in input order, into
   the same table (same indexes; WAL, synchronous=NORMAL and the 64 MiB page cache every store
-  connection has), one transaction;
+  connection has), one transaction; and the same into a table with the same columns but no
+  key and no index at all, the most SQLite can take through ``sqlite3`` for rows this wide;
 - ``store``: ``SQLStore.insert`` of already validated rows (one transaction, fast path);
-- ``record_many``: the whole path from Activity objects: validation, row building and store.
+- ``record_many``: the whole path from Activity objects: validation, row building and store
+  (with the per-unit cell totals); on PostgreSQL the rows stream into COPY as they are validated.
 PostgreSQL runs in a database made for the run and dropped afterwards (``--pg-url`` names the
 server; ``--no-pg`` skips it).
 """
@@ -44,9 +46,15 @@ def timed(label: str, n: int, fn: object) -> float:
     return rate
 
 
-def raw_sqlite(path: Path, rows: list[dict[str, object]]) -> float:
+def raw_sqlite(path: Path, rows: list[dict[str, object]], *, bare: bool = False) -> float:
     store = SQLStore(f"sqlite:///{path}")  # the same schema and indexes as the store's
     store.close()
+    table = "activities"
+    if bare:  # the same columns with no key and no index: what SQLite costs per row at best
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE bare AS SELECT * FROM activities WHERE 0")
+        con.close()
+        table = "bare"
     stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     tuples = [
         (*(r[c] for c in ROW_COLUMNS[:3]), r["date"].isoformat(),  # type: ignore[attr-defined]
@@ -55,7 +63,7 @@ def raw_sqlite(path: Path, rows: list[dict[str, object]]) -> float:
     ]  # fmt: skip
     cols = (*ROW_COLUMNS, "recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
     names = ", ".join('"' + c + '"' for c in cols)
-    sql = f"INSERT INTO activities ({names}) VALUES ({', '.join('?' * len(cols))})"
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"
     con = sqlite3.connect(path, isolation_level=None)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
@@ -66,7 +74,8 @@ def raw_sqlite(path: Path, rows: list[dict[str, object]]) -> float:
         con.executemany(sql, tuples)
         con.execute("COMMIT")
 
-    rate = timed("raw sqlite3.executemany (same tuples)", len(tuples), run)
+    label = "raw, no key or index" if bare else "raw sqlite3.executemany (same tuples)"
+    rate = timed(label, len(tuples), run)
     con.close()
     return rate
 
@@ -104,6 +113,7 @@ def main() -> int:
         d = Path(tmp)
         print(f"SQLite ({sqlite3.sqlite_version}), {n:,} records:")
         rates["raw"] = raw_sqlite(d / "raw.db", rows)
+        rates["bare"] = raw_sqlite(d / "bare.db", rows, bare=True)
         store = SQLStore(f"sqlite:///{d / 'store.db'}")
         rates["sqlite_store"] = timed(
             "SQLStore.insert (validated rows)", n, lambda: store.insert(rows)
@@ -155,6 +165,7 @@ def main() -> int:
     raw = rates["raw"]
     print("ratios (same run):")
     for key, label in (
+        ("bare", "raw without key or index / raw sqlite3"),
         ("sqlite_store", "SQLite store / raw sqlite3"),
         ("sqlite_tracker", "SQLite record_many / raw sqlite3"),
         ("pg_store", "PostgreSQL store / raw sqlite3"),
