@@ -276,6 +276,8 @@ class SQLStore:
     ``iecmhc_activities`` …) so the store can live in an application's own database;
     ``metadata`` (a SQLAlchemy ``MetaData``) receives the tables instead of a new one. The
     schema is created or migrated on open. ``.engine`` and ``.metadata`` are public.
+    Aggregates come from the per-unit cell totals (``_rollup``) whenever those hold the query;
+    ``use_cells = False`` makes them read the activity rows instead (the same answer, slower).
     """
 
     def __init__(
