@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 import iecmhc_tracker as it
+from iecmhc_tracker._rows import to_row
 from iecmhc_tracker._schema import SCHEMA_VERSION, build_schema
 from iecmhc_tracker._sql import SQLStore
 from test_store_contract import make_rows
@@ -349,3 +350,21 @@ def test_a_query_reads_the_totals_when_they_hold_it(tmp_path: Path) -> None:
         (select,) = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
         assert f"FROM {table} " in select + " ", (table, select)
     store.close()
+
+
+def test_big_batches_keep_the_cell_totals_exact(sql_url: str) -> None:
+    # enough groups that PostgreSQL stages them through COPY instead of one upsert each
+    from iecmhc_tracker import _rollup
+    from iecmhc_tracker._synthetic import generate
+
+    profile = it.load_profile("illinois")
+    acts = list(generate(profile, 6000, consultants=300, seed=5, today=dt.date(2026, 11, 1)))
+    rows = [to_row(a, profile) for a in acts]
+    assert len(_rollup.groups(rows[:4000])) > _rollup._STAGE_FROM
+    store = SQLStore(sql_url)
+    store.insert(rows[:4000])
+    store.insert(rows[2000:])  # half already stored: duplicates, the rest added to the totals
+    store.delete(rows[0]["id"], by="c-x", at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    store.close()
+    _assert_cells_match_rows(sql_url)
+    assert _sql(sql_url, "SELECT SUM(n) FROM unit_cells") == [(5999,)]
