@@ -397,10 +397,11 @@ class SQLStore:
             keep = seen.append
             tail: tuple[Any, ...] = (now, None, None, None, None)
             streamed = ((*get(r), r["date"], *tail) for r in rows if keep(r) is None)
-            self._pg_copy(conn, act_name, cols, streamed)
+            self._pg_copy(conn, self.schema.activities, cols, streamed)
             refs = _referrals(seen)
             if refs:
-                self._pg_copy(conn, ref_name, ("activity_id", "resource_type", "count"), refs)
+                ref_cols = ("activity_id", "resource_type", "count")
+                self._pg_copy(conn, self.schema.referrals, ref_cols, refs)
             _rollup.add(conn, self.schema.cells, _rollup.groups(seen))
             return len(seen)
         rows = list(rows)
@@ -447,15 +448,19 @@ class SQLStore:
     def _pg_copy(
         self,
         conn: Connection,
-        table: str,
+        table: sa.Table,
         cols: Sequence[str],
         tuples: Iterable[tuple[Any, ...]],
     ) -> None:
         q = self._quote
         raw = conn.connection.driver_connection
         with raw.cursor() as cur:  # type: ignore[union-attr]
-            sql = f"COPY {q(table)} ({', '.join(q(c) for c in cols)}) FROM STDIN"
+            # binary: no text formatting on our side nor parsing on the server's
+            sql = (
+                f"COPY {q(table.name)} ({', '.join(q(c) for c in cols)}) FROM STDIN (FORMAT BINARY)"
+            )
             with cur.copy(sql) as copy:
+                copy.set_types([_pg_type(table.c[c].type) for c in cols])
                 for t in tuples:
                     copy.write_row(t)
 
@@ -925,6 +930,21 @@ class _Screen:
                 self.duplicates.append(rid)
             else:
                 self.conflicts.append(rid)
+
+
+def _pg_type(t: sa.types.TypeEngine[Any]) -> str:
+    """The PostgreSQL type a binary COPY sends a column's values as."""
+    if isinstance(t, sa.BigInteger):
+        return "int8"
+    if isinstance(t, sa.Integer):
+        return "int4"
+    if isinstance(t, sa.DateTime):
+        return "timestamp"
+    if isinstance(t, sa.Date):
+        return "date"
+    if isinstance(t, sa.Float):
+        return "float8"
+    return "text"  # String and Text: varchar takes text's binary form
 
 
 def _referrals(rows: Iterable[Row]) -> list[tuple[str, str, int]]:
