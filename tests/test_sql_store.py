@@ -81,6 +81,11 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     expected = sorted(store.partial_sums("consultant", ["county"], [("*", ()), ("hours", ())], {}))
     store.close()
     _sql(sql_url, "DROP TABLE old_unit_cells")
+    _sql(
+        sql_url,
+        "CREATE INDEX old_ix_activities_agg "
+        "ON old_activities (deleted_at, fiscal_year, kind, consultant)",
+    )
     _sql(sql_url, "UPDATE old_alembic_version SET version_num = '0001'")
     meta = build_schema("old_").meta
     engine = sa.create_engine(sql_url)

@@ -100,8 +100,6 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         # own-rows reads: a consultant's or a program's rows in date order
         sa.Index(f"{p}ix_activities_consultant", "consultant", "date"),
         sa.Index(f"{p}ix_activities_program", "program", "date"),
-        # the aggregation primitive: live rows of a year and kind, grouped per consultant
-        sa.Index(f"{p}ix_activities_agg", "deleted_at", "fiscal_year", "kind", "consultant"),
         **TABLE_OPTIONS,
     )
     referrals = sa.Table(

@@ -1,4 +1,6 @@
-"""Per-unit cell totals (``unit_cells``), filled from the live activities already stored.
+"""Per-unit cell totals (``unit_cells``), filled from the live activities already stored; the
+aggregation index of the activities goes, as releases now read the totals (and the planners
+preferred other paths for the row scans that remain).
 
 Revision ID: 0002
 Revises: 0001
@@ -29,6 +31,7 @@ def upgrade() -> None:
     # the activity table as revision 0001 left it (the columns the totals read are unchanged)
     activities = build_schema(p).activities
     _rollup.rebuild(op.get_bind(), activities, cells)
+    op.drop_index(f"{p}ix_activities_agg", table_name=f"{p}activities")
     meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
     op.execute(meta.update().where(meta.c.key == "schema_version").values(value=2))
 
@@ -36,5 +39,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     p = _prefix()
     op.drop_table(f"{p}unit_cells")
+    op.create_index(
+        f"{p}ix_activities_agg",
+        f"{p}activities",
+        ["deleted_at", "fiscal_year", "kind", "consultant"],
+    )
     meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
     op.execute(meta.update().where(meta.c.key == "schema_version").values(value=1))
