@@ -11,7 +11,15 @@ from typing import Any
 from ._bounding import bound_partials, cell_stats_from_partials
 from ._errors import BudgetExceeded, NotFound, StorageError
 from ._rows import Row
-from ._store import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
+from ._store import (
+    Cell,
+    CellStat,
+    Filters,
+    InsertOutcome,
+    InsertScreen,
+    MeasureSpec,
+    PartialSum,
+)
 
 EPS = 1e-9
 
@@ -31,24 +39,13 @@ class MemoryStore:
     def insert(self, rows: Iterable[Row], *, atomic: bool = True) -> InsertOutcome:
         with self._lock:
             self._check_open()
-            inserted: list[str] = []
-            duplicates: list[str] = []
-            conflicts: list[str] = []
-            pending: dict[str, Row] = {}
-            for row in rows:
-                rid = row["id"]
-                seen = pending.get(rid) or self._rows.get(rid)
-                if seen is None:
-                    pending[rid] = row
-                    inserted.append(rid)
-                elif seen["content_hash"] == row["content_hash"]:
-                    duplicates.append(rid)
-                else:
-                    conflicts.append(rid)
+            screen = InsertScreen(self._stored_hash)
+            pending = list(screen.first_seen(rows))
+            inserted, duplicates, conflicts = screen.inserted, screen.duplicates, screen.conflicts
             if conflicts and atomic:
                 return [], duplicates, conflicts
             now = _now()
-            for rid, row in pending.items():
+            for row in pending:
                 stored = copy.deepcopy(row)
                 stored.update(
                     recorded_at=now,
@@ -57,10 +54,14 @@ class MemoryStore:
                     deleted_at=None,
                     deleted_by=None,
                 )
-                self._rows[rid] = stored
+                self._rows[row["id"]] = stored
             if pending:
                 self._version += 1
             return inserted, duplicates, conflicts
+
+    def _stored_hash(self, id: str) -> str | None:
+        row = self._rows.get(id)
+        return None if row is None else str(row["content_hash"])
 
     def amend(self, id: str, row: Row, *, by: str, at: Any) -> None:
         with self._lock:

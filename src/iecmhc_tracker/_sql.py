@@ -42,7 +42,15 @@ from . import _rollup
 from ._errors import BudgetExceeded, NotFound, SchemaVersionError, StorageError, TrackerError
 from ._rows import ROW_COLUMNS, Row
 from ._schema import SCHEMA_VERSION, Schema, build_schema
-from ._store import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
+from ._store import (
+    Cell,
+    CellStat,
+    Filters,
+    InsertOutcome,
+    InsertScreen,
+    MeasureSpec,
+    PartialSum,
+)
 
 EPS = 1e-9
 T = TypeVar("T")
@@ -353,7 +361,7 @@ class SQLStore:
             # optimistic: nothing of the batch stored yet is the common case of an import; a
             # stored id makes the insert fail, a repeated id with other content undoes it,
             # and then the batch is looked up
-            screen = _Screen()
+            screen = InsertScreen()
             try:
                 with conn.begin_nested():
                     written = self._bulk_insert(conn, screen.first_seen(source))
@@ -367,7 +375,9 @@ class SQLStore:
                 return screen.inserted, screen.duplicates, []
             rows = source.all()
             stored = self._stored_hashes(conn, list({r["id"] for r in rows}))
-            inserted, duplicates, conflicts, pending = _classify(rows, stored)
+            screen = InsertScreen(stored.get)
+            pending = list(screen.first_seen(rows))
+            inserted, duplicates, conflicts = screen.inserted, screen.duplicates, screen.conflicts
             if conflicts and atomic:
                 return [], duplicates, conflicts
             if pending:
@@ -394,10 +404,14 @@ class SQLStore:
         get = operator.itemgetter(*_NO_DATE)
         if self.dialect == "postgresql":
             seen: list[Row] = []
-            keep = seen.append
             tail: tuple[Any, ...] = (now, None, None, None, None)
-            streamed = ((*get(r), r["date"], *tail) for r in rows if keep(r) is None)
-            self._pg_copy(conn, self.schema.activities, cols, streamed)
+
+            def streamed() -> Iterator[tuple[Any, ...]]:
+                for r in rows:
+                    seen.append(r)  # for the referrals and the cell totals after the COPY
+                    yield (*get(r), r["date"], *tail)
+
+            self._pg_copy(conn, self.schema.activities, cols, streamed())
             refs = _referrals(seen)
             if refs:
                 ref_cols = ("activity_id", "resource_type", "count")
@@ -907,31 +921,6 @@ class _Replay:
         return self._kept
 
 
-class _Screen:
-    """``_classify`` against nothing stored, as the rows stream past: passes on each id's
-    first row and files repeats as duplicates (same content) or conflicts."""
-
-    def __init__(self) -> None:
-        self.inserted: list[str] = []
-        self.duplicates: list[str] = []
-        self.conflicts: list[str] = []
-        self._hashes: dict[str, str] = {}
-
-    def first_seen(self, rows: Iterable[Row]) -> Iterator[Row]:
-        hashes = self._hashes
-        for row in rows:
-            rid = row["id"]
-            seen = hashes.get(rid)
-            if seen is None:
-                hashes[rid] = row["content_hash"]
-                self.inserted.append(rid)
-                yield row
-            elif seen == row["content_hash"]:
-                self.duplicates.append(rid)
-            else:
-                self.conflicts.append(rid)
-
-
 def _pg_type(t: sa.types.TypeEngine[Any]) -> str:
     """The PostgreSQL type a binary COPY sends a column's values as."""
     if isinstance(t, sa.BigInteger):
@@ -949,32 +938,6 @@ def _pg_type(t: sa.types.TypeEngine[Any]) -> str:
 
 def _referrals(rows: Iterable[Row]) -> list[tuple[str, str, int]]:
     return [(r["id"], code, n) for r in rows for code, n in r["referrals"].items()]
-
-
-def _classify(
-    rows: Sequence[Row], stored: Mapping[str, str]
-) -> tuple[list[str], list[str], list[str], list[Row]]:
-    """The memory store's rule: an id stored, or earlier in the batch, with the same hash is a
-    duplicate, with another a conflict; the first unseen occurrence is inserted."""
-    inserted: list[str] = []
-    duplicates: list[str] = []
-    conflicts: list[str] = []
-    pending: dict[str, Row] = {}
-    for row in rows:
-        rid = row["id"]
-        seen = stored.get(rid)
-        if seen is None:
-            first = pending.get(rid)
-            if first is None:
-                pending[rid] = row
-                inserted.append(rid)
-                continue
-            seen = first["content_hash"]
-        if seen == row["content_hash"]:
-            duplicates.append(rid)
-        else:
-            conflicts.append(rid)
-    return inserted, duplicates, conflicts, list(pending.values())
 
 
 _RETRIES = 5

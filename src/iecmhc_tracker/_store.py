@@ -77,7 +77,7 @@ Every failure of the backend itself surfaces as :class:`StorageError` (or a subc
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ._rows import Row
@@ -150,3 +150,42 @@ class Store(Protocol):
     def data_version(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def _nothing_stored(_id: str) -> str | None:
+    return None
+
+
+class InsertScreen:
+    """The contract's insert rule, applied as rows pass (every store uses it).
+
+    ``stored(id)`` gives a stored row's ``content_hash`` (``None`` when the id is not stored).
+    ``first_seen(rows)`` yields the rows to write: each id's first row when the id is not
+    stored. Every other row is filed in ``duplicates`` (same content as the stored row or the
+    earlier one) or ``conflicts`` (other content); ``inserted`` lists the ids yielded.
+    """
+
+    def __init__(self, stored: Callable[[str], str | None] = _nothing_stored) -> None:
+        self.inserted: list[str] = []
+        self.duplicates: list[str] = []
+        self.conflicts: list[str] = []
+        self._stored = stored
+        self._hashes: dict[str, str] = {}
+
+    def first_seen(self, rows: Iterable[Row]) -> Iterator[Row]:
+        hashes, stored = self._hashes, self._stored
+        for row in rows:
+            rid = row["id"]
+            seen = hashes.get(rid)
+            if seen is None:
+                seen = stored(rid)
+                if seen is None:
+                    hashes[rid] = row["content_hash"]
+                    self.inserted.append(rid)
+                    yield row
+                    continue
+                hashes[rid] = seen
+            if seen == row["content_hash"]:
+                self.duplicates.append(rid)
+            else:
+                self.conflicts.append(rid)
