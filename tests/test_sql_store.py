@@ -227,9 +227,13 @@ def test_a_killed_import_leaves_all_or_nothing_and_a_rerun_completes(sql_url: st
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL  # it was killed, not finished
     assert _count(sql_url) in (0, N_KILL)
+    # the import dropped the secondary indexes to rebuild them at the end: they are back
+    indexes = {"ix_activities_consultant", "ix_activities_program"}
+    assert indexes <= _index_names(sql_url)
     done = subprocess.run(args, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert _count(sql_url) == N_KILL
+    assert indexes <= _index_names(sql_url)
     assert _sql(sql_url, "SELECT COUNT(DISTINCT id) FROM activities") == [(N_KILL,)]
     _assert_cells_match_rows(sql_url)
 
@@ -373,3 +377,93 @@ def test_big_batches_keep_the_cell_totals_exact(sql_url: str) -> None:
     store.close()
     _assert_cells_match_rows(sql_url)
     assert _sql(sql_url, "SELECT SUM(n) FROM unit_cells") == [(5999,)]
+
+
+# -- deferred secondary indexes -----------------------------------------------------------------
+def _index_names(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    try:
+        return {ix["name"] for ix in sa.inspect(engine).get_indexes("activities")}
+    finally:
+        engine.dispose()
+
+
+def _drops(store: SQLStore) -> list[str]:
+    """Every DROP INDEX the store's engine sends from now on."""
+    sent: list[str] = []
+
+    @sa.event.listens_for(store.engine, "before_cursor_execute")
+    def _seen(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        if statement.lstrip().upper().startswith("DROP INDEX"):
+            sent.append(statement)
+
+    return sent
+
+
+class _Stream:
+    """Rows from a generator, with the length hint ``record_many``'s batches carry."""
+
+    def __init__(self, rows: list[dict[str, object]], fail_at: int | None = None) -> None:
+        self._rows, self._fail_at = rows, fail_at
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for i, row in enumerate(self._rows):
+            if i == self._fail_at:
+                raise RuntimeError("the source failed")
+            yield row
+
+    def __length_hint__(self) -> int:
+        return len(self._rows)
+
+
+def test_a_batch_as_big_as_the_table_rebuilds_its_indexes(
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iecmhc_tracker import _sql
+
+    monkeypatch.setattr(_sql, "_DEFER_FROM", 100)
+    rows = make_rows(n=700)
+    store = SQLStore(sql_url)
+    wanted = _index_names(sql_url)
+    assert {"ix_activities_consultant", "ix_activities_program"} <= wanted
+    drops = _drops(store)
+    deferring = store.dialect in ("sqlite", "postgresql")  # MariaDB would commit at DDL
+
+    store.insert(_Stream(rows[:400]))  # an empty table: the indexes are built afresh
+    assert len(drops) == (2 if deferring else 0)
+    assert _index_names(sql_url) == wanted
+    store.insert(rows[400:600])  # smaller than the table: kept up to date row by row
+    assert len(drops) == (2 if deferring else 0)
+    # a failing source rolls the drop back with the rows
+    with pytest.raises(Exception, match="the source failed"):
+        store.insert(_Stream(make_rows(n=900, seed=7), fail_at=800))
+    assert _index_names(sql_url) == wanted
+    assert _count(sql_url) == 600
+    # a batch holding stored ids goes the careful way after the optimistic one rolled back
+    assert store.insert(_Stream(rows))[0] == [r["id"] for r in rows[600:]]
+    assert _index_names(sql_url) == wanted
+    store.close()
+    assert _count(sql_url) == 700
+    _assert_cells_match_rows(sql_url)
+
+
+def test_record_many_tells_the_store_how_big_a_batch_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iecmhc_tracker import _sql
+    from iecmhc_tracker._synthetic import generate
+
+    monkeypatch.setattr(_sql, "_DEFER_FROM", 100)
+    profile = it.load_profile("illinois")
+    today = dt.date(2026, 11, 1)
+    acts = list(generate(profile, 500, consultants=20, seed=3, today=today))
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    with it.Tracker.open(url, profile, today=lambda: today) as tracker:
+        assert isinstance(tracker.store, SQLStore)
+        drops = _drops(tracker.store)
+        tracker.record_many(a for a in acts[:150])  # a generator: its length is unknown
+        assert drops == []
+        tracker.record_many(acts[150:], batch_size=200)  # batches of 200, 150 stored
+        assert len(drops) == 2  # the first batch (200 >= 150) only
+    assert _count(url) == 500
+    assert {"ix_activities_consultant", "ix_activities_program"} <= _index_names(url)

@@ -82,21 +82,47 @@ def key(grain: Sequence[Any]) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+class Tally:
+    """Rows' totals per group, gathered one row at a time.
+
+    ``tally.add(row)`` files a row under its group; ``tally.groups(sign)`` sums them. The
+    PostgreSQL insert files each row while it streams into COPY, so the filing runs while the
+    server is busy inserting instead of after it."""
+
+    __slots__ = ("_by_grain",)
+
+    def __init__(self) -> None:
+        self._by_grain: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+
+    def add(self, row: Row) -> None:
+        # itemgetter and list.append run in C: this runs once per imported row
+        by_grain = self._by_grain
+        g = _grain_of(row)
+        vals = by_grain.get(g)
+        if vals is None:
+            by_grain[g] = [_measures_of(row)]
+        else:
+            vals.append(_measures_of(row))
+
+    def groups(self, sign: int = 1) -> list[Group]:
+        """The totals per group, multiplied by ``sign`` (-1 takes rows out)."""
+        # filter(None, …) drops NULLs (and zeros, which add nothing)
+        return [
+            (
+                g,
+                sign * len(vals),
+                [sign * float(sum(filter(None, col))) for col in zip(*vals, strict=True)],
+            )
+            for g, vals in self._by_grain.items()
+        ]
+
+
 def groups(rows: Iterable[Row], sign: int = 1) -> list[Group]:
     """The rows' totals per group, multiplied by ``sign`` (-1 takes rows out)."""
-    by_grain: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    tally = Tally()
     for row in rows:
-        # itemgetter and list.append run in C: this loop runs once per imported row
-        by_grain.setdefault(_grain_of(row), []).append(_measures_of(row))
-    # filter(None, …) drops NULLs (and zeros, which add nothing)
-    return [
-        (
-            g,
-            sign * len(vals),
-            [sign * float(sum(filter(None, col))) for col in zip(*vals, strict=True)],
-        )
-        for g, vals in by_grain.items()
-    ]
+        tally.add(row)
+    return tally.groups(sign)
 
 
 def merge(*batches: Iterable[Group]) -> list[Group]:
@@ -177,6 +203,11 @@ def _upsert(dialect: sa.Dialect, table: str, source: str = "") -> str:
 
 def _params(batch: Iterable[Group]) -> list[tuple[Any, ...]]:
     return [(key(g), *g, n, *sums) for g, n, sums in batch]
+
+
+def live_rows(conn: Connection, table: sa.Table) -> int:
+    """How many live activities the totals hold (one read of the totals, not of the rows)."""
+    return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(table.c.n), 0))).scalar_one())
 
 
 def rebuild(conn: Connection, activities: sa.Table, table: sa.Table) -> int:

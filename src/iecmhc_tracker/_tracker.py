@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,15 @@ class _Batch:
         self.numbers: dict[str, int] = {}  # id -> its row number, to report a conflict
         self.last = 0  # the last row number read
 
-    def rows(self, first: tuple[int, Record], rest: Iterator[tuple[int, Record]]) -> Iterator[Row]:
+    def rows(
+        self, first: tuple[int, Record], rest: Iterator[tuple[int, Record]], expected: int = 0
+    ) -> Iterable[Row]:
+        """The batch's rows as the store reads them; ``operator.length_hint`` of the result
+        is ``expected``, the number of records the batch will read if the input's length is
+        known, so the store can plan for a big batch before reading it."""
+        return _Hinted(self._rows(first, rest), expected)
+
+    def _rows(self, first: tuple[int, Record], rest: Iterator[tuple[int, Record]]) -> Iterator[Row]:
         check, make_row, today, bad = self._check, self._make_row, self._today, self.bad
         for taken, (number, record) in enumerate(itertools.chain((first,), rest), 1):
             self.last = number
@@ -65,6 +74,21 @@ class _Batch:
                 break
         if bad:
             raise _Invalid
+
+
+class _Hinted:
+    """An iterator with a length hint (``operator.length_hint``), which a generator lacks."""
+
+    __slots__ = ("_hint", "_it")
+
+    def __init__(self, it: Iterator[Row], hint: int) -> None:
+        self._it, self._hint = it, hint
+
+    def __iter__(self) -> Iterator[Row]:
+        return self._it
+
+    def __length_hint__(self) -> int:
+        return self._hint
 
 
 Record = Activity | Mapping[str, Any]
@@ -178,13 +202,16 @@ class Tracker:
         today = self._today()
         check = examiner(self.profile)
         make_row = row_builder(self.profile)
+        known = operator.length_hint(records)  # 0 for a generator
         source = enumerate(records, 1)
         inserted = duplicates = total = 0
         rejected: list[Problem] = []
         while (first := next(source, None)) is not None:
             batch = _Batch(check, make_row, today, batch_size)
+            left = known - first[0] + 1
+            expected = max(0, min(left, batch_size) if batch_size else left)
             try:
-                ins, dup, conf = self.store.insert(batch.rows(first, source))
+                ins, dup, conf = self.store.insert(batch.rows(first, source, expected))
             except _Invalid:
                 rejected.extend(batch.bad)
             else:
