@@ -427,14 +427,15 @@ class SQLStore:
         now = _now().astimezone(dt.UTC).replace(tzinfo=None)
         act_name = self.schema.activities.name
         ref_name = self.schema.referrals.name
-        cols = (*_NO_DATE, "date", *STAMP_COLUMNS)
+        # the other stamp columns are NULL on a new row: left out, they cost nothing to bind
+        cols = (*_NO_DATE, "date", "recorded_at")
         # itemgetter builds each tuple in C: these loops run once per imported row
         get = operator.itemgetter(*_NO_DATE)
         if self.dialect == "postgresql":
             refs: list[tuple[str, str, int]] = []
             tally = _rollup.Tally()
             count = 0
-            tail: tuple[Any, ...] = (now, None, None, None, None)
+            tail: tuple[Any, ...] = (now,)
 
             def streamed() -> Iterator[tuple[Any, ...]]:
                 # the referrals and the cell totals are gathered here, while the server is
@@ -458,10 +459,10 @@ class SQLStore:
             return 0
         if self.dialect == "sqlite":
             # dates as ISO text (what SQLAlchemy's SQLite Date type reads back)
-            tail = (now.strftime("%Y-%m-%d %H:%M:%S.%f"), None, None, None, None)
+            tail = (now.strftime("%Y-%m-%d %H:%M:%S.%f"),)
             tuples = [(*get(r), r["date"].isoformat(), *tail) for r in rows]
         else:
-            tail = (now, None, None, None, None)
+            tail = (now,)
             tuples = [(*get(r), r["date"], *tail) for r in rows]
         mark = "?" if self.dialect == "sqlite" else "%s"
         q = self._quote
