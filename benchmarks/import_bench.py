@@ -8,7 +8,10 @@ Generating the synthetic activities is timed apart and not counted in any rate. 
   the same table (same indexes; WAL, synchronous=NORMAL and the 64 MiB page cache every store
   connection has), one transaction; and the same into a table with the same columns but no
   key and no index at all, the most SQLite can take through ``sqlite3`` for rows this wide;
-- ``store``: ``SQLStore.insert`` of already validated rows (one transaction, fast path);
+- ``raw COPY``: PostgreSQL's binary COPY of the same tuples through psycopg into a table like
+  the store's (same key and indexes), one transaction: the server's own rate for these rows;
+- ``store``: ``SQLStore.insert`` of already validated rows (one transaction, fast path; into an
+  empty table, so it drops the secondary indexes and builds them after the rows);
 - ``record_many``: the whole path from Activity objects: validation, row building and store
   (with the per-unit cell totals); on PostgreSQL the rows stream into COPY as they are validated.
 PostgreSQL runs in a database made for the run and dropped afterwards (``--pg-url`` names the
@@ -58,10 +61,11 @@ def raw_sqlite(path: Path, rows: list[dict[str, object]], *, bare: bool = False)
     stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
     tuples = [
         (*(r[c] for c in ROW_COLUMNS[:3]), r["date"].isoformat(),  # type: ignore[attr-defined]
-         *(r[c] for c in ROW_COLUMNS[4:]), stamp, None, None, None, None)
+         *(r[c] for c in ROW_COLUMNS[4:]), stamp)
         for r in rows
     ]  # fmt: skip
-    cols = (*ROW_COLUMNS, "recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
+    # the columns the store writes: a new row's other stamps (updated_*, deleted_*) stay NULL
+    cols = (*ROW_COLUMNS, "recorded_at")
     names = ", ".join('"' + c + '"' for c in cols)
     sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(cols))})"
     con = sqlite3.connect(path, isolation_level=None)
@@ -78,6 +82,33 @@ def raw_sqlite(path: Path, rows: list[dict[str, object]], *, bare: bool = False)
     rate = timed(label, len(tuples), run)
     con.close()
     return rate
+
+
+def raw_pg_copy(url: str, rows: list[dict[str, object]]) -> float:
+    import psycopg
+
+    from iecmhc_tracker._sql import _pg_type
+
+    store = SQLStore(url, table_prefix="raw_")  # the same table, key and indexes
+    table = store.schema.activities
+    store.close()
+    stamp = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    cols = (*ROW_COLUMNS, "recorded_at")
+    tuples = [(*(r[c] for c in ROW_COLUMNS), stamp) for r in rows]
+    names = ", ".join('"' + c + '"' for c in cols)
+    dsn = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as con:
+
+        def run() -> None:
+            with con.cursor() as cur:
+                sql = f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)"
+                with cur.copy(sql) as copy:
+                    copy.set_types([_pg_type(table.c[c].type) for c in cols])
+                    for t in tuples:
+                        copy.write_row(t)
+            con.commit()
+
+        return timed("raw COPY (same tuples, same table)", len(tuples), run)
 
 
 def main() -> int:
@@ -145,6 +176,7 @@ def main() -> int:
                 with admin.connect() as conn:
                     version = conn.exec_driver_sql("SHOW server_version").scalar()
                 print(f"PostgreSQL ({version}), {n:,} records:")
+                rates["pg_raw"] = raw_pg_copy(url, rows)
                 store = SQLStore(url)
                 rates["pg_store"] = timed(
                     "SQLStore.insert (validated rows, COPY)", n, lambda: store.insert(rows)
@@ -168,6 +200,7 @@ def main() -> int:
         ("bare", "raw without key or index / raw sqlite3"),
         ("sqlite_store", "SQLite store / raw sqlite3"),
         ("sqlite_tracker", "SQLite record_many / raw sqlite3"),
+        ("pg_raw", "PostgreSQL raw COPY / raw sqlite3"),
         ("pg_store", "PostgreSQL store / raw sqlite3"),
         ("pg_tracker", "PostgreSQL record_many / raw sqlite3"),
     ):
