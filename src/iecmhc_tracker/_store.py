@@ -20,6 +20,8 @@ Rows
     whole batch is one transaction either way, so a crash leaves all of it or none.
     Returns three lists of ids. ``rows`` may be any iterable, a generator included, and is
     read once; an exception raised while reading it writes nothing and propagates as it is.
+    A store may plan by ``operator.length_hint(rows)`` (a list's length; the hint of a
+    ``record_many`` batch) but must not rely on it being given or exact.
 
 ``get(id)``, ``rows(consultant=..., program=..., include_deleted=False)``
     One row or ``None``; or the live rows of one consultant or one program (exactly one of
