@@ -445,7 +445,7 @@ class SQLStore:
                     count += 1
                     tally.add(r)
                     if r["referrals"]:
-                        refs.extend((r["id"], k, n) for k, n in r["referrals"].items())
+                        refs.extend(_referrals((r,)))
                     yield (*get(r), r["date"], *tail)
 
             self._pg_copy(conn, self.schema.activities, cols, streamed())
