@@ -34,8 +34,8 @@ import sqlalchemy as sa
 
 import iecmhc_tracker as it
 from iecmhc_tracker._rows import ROW_COLUMNS, to_row
-from iecmhc_tracker._sql import SQLStore
 from iecmhc_tracker._synthetic import generate
+from iecmhc_tracker.stores import SQLStore
 
 TODAY = dt.date(2026, 11, 1)
 
@@ -87,7 +87,7 @@ def raw_sqlite(path: Path, rows: list[dict[str, object]], *, bare: bool = False)
 def raw_pg_copy(url: str, rows: list[dict[str, object]]) -> float:
     import psycopg
 
-    from iecmhc_tracker._sql import _pg_type
+    from iecmhc_tracker.stores.sql.dialects import copy_type as _pg_type
 
     store = SQLStore(url, table_prefix="raw_")  # the same table, key and indexes
     table = store.schema.activities

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import iecmhc_tracker as it
 from iecmhc_tracker import _dp
-from iecmhc_tracker._bounding import bound_partials
 from iecmhc_tracker._release import Release, estimate
 from iecmhc_tracker._researcher import prepare
+from iecmhc_tracker.stores.bounding import bound_partials
 
 TODAY = __import__("conftest").TODAY
 FY = 2026

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 import iecmhc_tracker as it
 from iecmhc_tracker._rows import to_row
-from iecmhc_tracker._schema import SCHEMA_VERSION, build_schema
-from iecmhc_tracker._sql import SQLStore
-from test_store_contract import make_rows
+from iecmhc_tracker.stores.sql import SCHEMA_VERSION, SQLStore, build_schema
+from iecmhc_tracker.stores.sql.dialects import PostgreSQLDialect
+from iecmhc_tracker.stores.testing import make_rows
 
 TABLES = {
     "activities",
@@ -160,9 +160,9 @@ def test_store_exposes_metadata_and_engine(tmp_path: Path) -> None:
 IMPORTER = textwrap.dedent(
     """
     import sys, uuid
-    from iecmhc_tracker._sql import SQLStore
+    from iecmhc_tracker.stores import SQLStore
     sys.path.insert(0, sys.argv[3])
-    from test_store_contract import make_rows
+    from iecmhc_tracker.stores.testing import make_rows
 
     url, n = sys.argv[1], int(sys.argv[2])
     template = make_rows(n=50, seed=42)
@@ -316,12 +316,11 @@ def test_a_bulk_load_on_postgresql_refreshes_planner_statistics(
     pg_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # without statistics after a bulk load, PostgreSQL plans the aggregation badly
-    import iecmhc_tracker._sql as sql_module
     from conftest import wipe_database
     from iecmhc_tracker._rows import to_row
 
     wipe_database(pg_url)
-    monkeypatch.setattr(sql_module, "_ANALYZE_AFTER", 50)
+    monkeypatch.setattr(PostgreSQLDialect, "analyze_after", 50)
     profile = it.load_profile("illinois")
     acts = it.generate_activities(profile, 60, consultants=5, today=dt.date(2026, 11, 1))
     store = SQLStore(pg_url)
@@ -363,13 +362,13 @@ def test_a_query_reads_the_totals_when_they_hold_it(tmp_path: Path) -> None:
 
 def test_big_batches_keep_the_cell_totals_exact(sql_url: str) -> None:
     # enough groups that PostgreSQL stages them through COPY instead of one upsert each
-    from iecmhc_tracker import _rollup
     from iecmhc_tracker._synthetic import generate
+    from iecmhc_tracker.stores.sql import rollup
 
     profile = it.load_profile("illinois")
     acts = list(generate(profile, 6000, consultants=300, seed=5, today=dt.date(2026, 11, 1)))
     rows = [to_row(a, profile) for a in acts]
-    assert len(_rollup.groups(rows[:4000])) > _rollup._STAGE_FROM
+    assert len(rollup.groups(rows[:4000])) > PostgreSQLDialect.stage_from
     store = SQLStore(sql_url)
     store.insert(rows[:4000])
     store.insert(rows[2000:])  # half already stored: duplicates, the rest added to the totals
@@ -419,15 +418,15 @@ class _Stream:
 def test_a_batch_as_big_as_the_table_rebuilds_its_indexes(
     sql_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from iecmhc_tracker import _sql
+    from iecmhc_tracker.stores.sql import bulk
 
-    monkeypatch.setattr(_sql, "_DEFER_FROM", 100)
+    monkeypatch.setattr(bulk, "DEFER_FROM", 100)
     rows = make_rows(n=700)
     store = SQLStore(sql_url)
     wanted = _index_names(sql_url)
     assert {"ix_activities_consultant", "ix_activities_program"} <= wanted
     drops = _drops(store)
-    deferring = store.dialect in ("sqlite", "postgresql")  # MariaDB would commit at DDL
+    deferring = store.dialect.transactional_ddl  # MariaDB would commit at DDL
 
     store.insert(_Stream(rows[:400]))  # an empty table: the indexes are built afresh
     assert len(drops) == (2 if deferring else 0)
@@ -450,10 +449,10 @@ def test_a_batch_as_big_as_the_table_rebuilds_its_indexes(
 def test_record_many_tells_the_store_how_big_a_batch_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from iecmhc_tracker import _sql
     from iecmhc_tracker._synthetic import generate
+    from iecmhc_tracker.stores.sql import bulk
 
-    monkeypatch.setattr(_sql, "_DEFER_FROM", 100)
+    monkeypatch.setattr(bulk, "DEFER_FROM", 100)
     profile = it.load_profile("illinois")
     today = dt.date(2026, 11, 1)
     acts = list(generate(profile, 500, consultants=20, seed=3, today=today))

@@ -13,12 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import iecmhc_tracker as it
-from iecmhc_tracker._backends import open_store
-from iecmhc_tracker._memory import MemoryStore
 from iecmhc_tracker._rows import Row, to_row
-from iecmhc_tracker._sql import SQLStore
-from iecmhc_tracker._store import Store
 from iecmhc_tracker._synthetic import generate
+from iecmhc_tracker.stores import MemoryStore, SQLStore, Store, open_store
 from strategies import TODAY
 
 IL = it.load_profile("illinois")

@@ -6,11 +6,10 @@ application's ``MetaData`` and engine; ``log_visit`` writes a ``Visit`` and its 
 atomically.
 """
 
-from .app import Base, EmbeddedStore, Site, Visit, create_app_tables, log_visit, open_tracker
+from .app import Base, Site, Visit, create_app_tables, log_visit, open_tracker
 
 __all__ = [
     "Base",
-    "EmbeddedStore",
     "Site",
     "Visit",
     "create_app_tables",

@@ -3,30 +3,22 @@ consultation visits) and adds activity tracking to the same database.
 
 * One database: the tracker's tables are created with the prefix ``iecmhc_`` in the
   application's own ``MetaData``, and the application uses the tracker store's engine.
-* One transaction: :class:`EmbeddedStore` lets the store join the application's connection
-  (inside a SAVEPOINT), so a visit and its activity are committed — or rolled back — together.
-
-The library's SQL store has a public ``engine``, ``metadata`` and ``table_prefix``, but no
-public way to run its writes on a connection the caller holds; ``EmbeddedStore`` adds that by
-overriding the store's transaction hook (``SQLStore._tx``). It is the one place here that
-leans on a private name, and the tests of this adapter fail if that hook changes.
+* One transaction: the store's public ``SQLStore.joined(connection)`` runs its writes on the
+  application's connection (inside a SAVEPOINT), so a visit and its activity are committed —
+  or rolled back — together.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 import iecmhc_tracker as it
-from iecmhc_tracker._sql import SQLStore, map_errors
+from iecmhc_tracker.stores import SQLStore
 
 PREFIX = "iecmhc_"
 
@@ -59,37 +51,6 @@ class Visit(Base):
     activity_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
 
 
-# -- the store joining the application's transaction ------------------------------------------
-_joined: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
-    "iecmhc_joined_connection", default=None
-)
-
-
-class EmbeddedStore(SQLStore):
-    """The SQL store, able to run its reads and writes on the application's connection."""
-
-    @contextlib.contextmanager
-    def joined(self, connection: Connection) -> Iterator[None]:
-        """Within this block, the store works inside ``connection``'s transaction."""
-        token = _joined.set(connection)
-        try:
-            yield
-        finally:
-            _joined.reset(token)
-
-    @contextlib.contextmanager
-    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
-        conn = _joined.get()
-        if conn is None:
-            with super()._tx(write=write) as own:
-                yield own
-            return
-        # a SAVEPOINT: a refused write undoes only itself; the outer commit decides the rest
-        shown = make_url(self.url).render_as_string(hide_password=True)
-        with map_errors(shown), conn.begin_nested():
-            yield conn
-
-
 def open_tracker(url: str, profile: str = "illinois", **options: Any) -> it.Tracker:
     """The tracker in the application's database, its tables in the application's MetaData.
 
@@ -98,7 +59,7 @@ def open_tracker(url: str, profile: str = "illinois", **options: Any) -> it.Trac
     """
     for table in [t for name, t in Base.metadata.tables.items() if name.startswith(PREFIX)]:
         Base.metadata.remove(table)
-    store = EmbeddedStore(url, table_prefix=PREFIX, metadata=Base.metadata)
+    store = SQLStore(url, table_prefix=PREFIX, metadata=Base.metadata)
     return it.Tracker(store, it.load_profile(profile), **options)
 
 
@@ -109,8 +70,8 @@ def create_app_tables(tracker: it.Tracker) -> None:
     Base.metadata.create_all(store.engine, tables=app_tables)
 
 
-def _store(tracker: it.Tracker) -> EmbeddedStore:
-    if not isinstance(tracker.store, EmbeddedStore):
+def _store(tracker: it.Tracker) -> SQLStore:
+    if not isinstance(tracker.store, SQLStore):
         raise TypeError("open the tracker with open_tracker() to embed it")
     return tracker.store
 

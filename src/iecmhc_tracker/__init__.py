@@ -26,12 +26,12 @@ from ._profile import Profile, load_profile
 from ._query import Query
 from ._release import Estimate, Release
 from ._researcher import Budget, ResearcherSession
-from ._store import Store
 from ._synthetic import generate as generate_activities
 from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker
 from ._validate import validate
 from ._views import ConsultantView, ProgramView, StateView
+from .stores import Store
 
 __version__ = "0.1.0"
 

@@ -22,6 +22,7 @@ from ._cli_common import (
     open_tracker,
 )
 from ._errors import StorageError, TrackerError
+from .stores import SQLStore
 
 SHOWN = 50  # rejected problems printed; the rest are counted
 
@@ -187,8 +188,6 @@ def init(
         console.print("memory:// keeps nothing; there is nothing to create")
         return
     try:
-        from ._sql import SQLStore
-
         store = SQLStore(db, table_prefix=table_prefix)
     except TrackerError as exc:
         raise fail(exc, EXIT_USAGE) from None

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._model import CONVERTERS
 
@@ -38,20 +39,6 @@ CODED_FIELDS: tuple[str, ...] = (
 #: Types an extra (state-specific) field may have.
 FIELD_TYPES: frozenset[str] = frozenset({"count", "bool", "code", "text", "hours", "minutes"})
 #: Dimensions a query may group by, besides a profile's coded extra fields.
-BASE_DIMENSIONS: tuple[str, ...] = (
-    "county",
-    "region",
-    "setting",
-    "kind",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "language",
-    "fiscal_year",
-    "quarter",
-    "resource_type",
-)
 SHIPPED: tuple[str, ...] = ("illinois", "california", "montana")
 T = TypeVar("T")
 PRIVACY_UNITS: frozenset[str] = frozenset({"consultant", "program"})

@@ -18,7 +18,7 @@ import attrs
 from ._errors import Forbidden, Problem, ValidationError
 from ._measures import MEASURES
 from ._profile import Profile
-from ._store import Cell, Filters, MeasureSpec
+from .stores import Cell, Filters, MeasureSpec
 
 #: Fields that identify people or sites: never grouped on or filtered by in an aggregate.
 ID_FIELDS: frozenset[str] = frozenset(

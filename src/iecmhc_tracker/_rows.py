@@ -16,46 +16,9 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from ._columns import Row
 from ._model import Activity
-from ._profile import BASE_DIMENSIONS, Profile
-
-Row = dict[str, Any]
-
-#: Columns of a stored activity row, in order (``referrals`` travels beside them).
-ROW_COLUMNS: tuple[str, ...] = (
-    "id",
-    "consultant",
-    "program",
-    "date",
-    "fiscal_year",
-    "quarter",
-    "county",
-    "region",
-    "setting",
-    "kind",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "methods",
-    "competencies",
-    "hours",
-    "minutes",
-    "children_benefiting",
-    "staff_influenced",
-    "families",
-    "participants",
-    "rated_worthwhile",
-    "referral_total",
-    "recommended_consultation",
-    "language",
-    "note",
-    "extra",
-    "tags",
-    "content_hash",
-)
-#: Columns a query may filter or group on (referral resource types live beside the row).
-DIMENSION_COLUMNS: tuple[str, ...] = tuple(d for d in BASE_DIMENSIONS if d != "resource_type")
+from ._profile import Profile
 
 
 def to_row(a: Activity, profile: Profile) -> Row:

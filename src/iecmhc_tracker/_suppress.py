@@ -60,8 +60,8 @@ from ._errors import TrackerError
 from ._measures import MEASURES
 from ._profile import Profile, SuppressionPolicy, TableSpec
 from ._query import Query, compile_query
-from ._store import CellStat, Store
 from ._table import NOT_RECORDED, TOTAL_LABEL, Coords, Table, TableCell
+from .stores import CellStat, Store
 
 Key = tuple[tuple[str, Any], ...]  # sorted (dimension, code) pairs a cell fixes
 UNIT = "consultant"

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._backends import open_store
+from ._columns import Row
 from ._errors import ConflictError, Problem, ValidationError
 from ._model import Activity
 from ._profile import Profile, load_profile
-from ._rows import Row, row_builder, to_row
-from ._store import Store
+from ._rows import row_builder, to_row
 from ._validate import examine, examiner
+from .stores import Store, open_store
 
 if TYPE_CHECKING:
     from ._cache import ReleaseCache

@@ -7,9 +7,10 @@ import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+from ._columns import Row
 from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
-from ._rows import Row, from_row, to_row
+from ._rows import from_row, to_row
 
 if TYPE_CHECKING:
     from ._query import Query

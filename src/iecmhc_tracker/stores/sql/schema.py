@@ -2,8 +2,9 @@
 
 ``build_schema(prefix)`` returns a fresh :class:`Schema` (``MetaData`` plus its tables) whose
 table and index names all start with ``prefix``, so an application can embed the store in its
-own database next to its own tables. The alembic migrations in ``migrations/`` create exactly
-this schema; :data:`SCHEMA_VERSION` is the alembic head they bring a database to.
+own database next to its own tables. The alembic migrations in ``migrations/`` beside this
+module create exactly this schema; :data:`SCHEMA_VERSION` is the alembic head they bring a
+database to.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
-from ._rollup import columns as rollup_columns
+from .rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
 SCHEMA_VERSION = "0002"
@@ -26,12 +27,12 @@ CODE = 64  # the longest code or pseudonym validation lets through
 TABLE_OPTIONS: dict[str, Any] = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
-def _timestamp() -> sa.types.TypeEngine[dt.datetime]:
+def timestamp() -> sa.types.TypeEngine[dt.datetime]:
     # naive UTC everywhere; MySQL/MariaDB would drop microseconds without fsp=6
     return sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
 
 
-def _double() -> sa.types.TypeEngine[float]:
+def double() -> sa.types.TypeEngine[float]:
     return sa.Double().with_variant(mysql.DOUBLE(asdecimal=False), "mysql", "mariadb")
 
 
@@ -46,7 +47,7 @@ class Schema:
     ledger: sa.Table
     balances: sa.Table
     meta: sa.Table
-    #: live activities summed per unit and cell (``_rollup``), kept in step by every write
+    #: live activities summed per unit and cell (``rollup``), kept in step by every write
     cells: sa.Table
 
     @property
@@ -78,7 +79,7 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("format", sa.String(CODE)),
         sa.Column("methods", sa.Text),
         sa.Column("competencies", sa.Text),
-        sa.Column("hours", _double()),
+        sa.Column("hours", double()),
         sa.Column("minutes", sa.Integer),
         sa.Column("children_benefiting", sa.Integer),
         sa.Column("staff_influenced", sa.Integer),
@@ -92,10 +93,10 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("extra", sa.Text),
         sa.Column("tags", sa.Text),
         sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("recorded_at", _timestamp(), nullable=False),
-        sa.Column("updated_at", _timestamp()),
+        sa.Column("recorded_at", timestamp(), nullable=False),
+        sa.Column("updated_at", timestamp()),
         sa.Column("updated_by", sa.String(CODE)),
-        sa.Column("deleted_at", _timestamp()),
+        sa.Column("deleted_at", timestamp()),
         sa.Column("deleted_by", sa.String(CODE)),
         # own-rows reads: a consultant's or a program's rows in date order
         sa.Index(f"{p}ix_activities_consultant", "consultant", "date"),
@@ -123,8 +124,8 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("analyst", sa.String(CODE), nullable=False),
         sa.Column("period", sa.String(32), nullable=False),
         sa.Column("currency", sa.String(16), nullable=False),
-        sa.Column("amount", _double(), nullable=False),
-        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("amount", double(), nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
         sa.Column("entry", sa.Text, nullable=False),
         sa.Index(f"{p}ix_ledger_analyst", "analyst", "id"),
         **TABLE_OPTIONS,
@@ -136,7 +137,7 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("analyst", sa.String(CODE), primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("currency", sa.String(16), primary_key=True),
-        sa.Column("spent", _double(), nullable=False),
+        sa.Column("spent", double(), nullable=False),
         **TABLE_OPTIONS,
     )
     meta = sa.Table(
@@ -146,7 +147,7 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("value", sa.BigInteger, nullable=False),
         **TABLE_OPTIONS,
     )
-    cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, _double), **TABLE_OPTIONS)
+    cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, double), **TABLE_OPTIONS)
     return Schema(p, md, activities, referrals, ledger, balances, meta, cells)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-from iecmhc_tracker import _rollup
-from iecmhc_tracker._schema import CODE, TABLE_OPTIONS, _double, build_schema
+from iecmhc_tracker.stores.sql import rollup
+from iecmhc_tracker.stores.sql.schema import CODE, TABLE_OPTIONS, build_schema, double
 
 revision = "0002"
 down_revision = "0001"
@@ -27,10 +27,10 @@ def _prefix() -> str:
 
 def upgrade() -> None:
     p = _prefix()
-    cells = op.create_table(f"{p}unit_cells", *_rollup.columns(CODE, _double), **TABLE_OPTIONS)
+    cells = op.create_table(f"{p}unit_cells", *rollup.columns(CODE, double), **TABLE_OPTIONS)
     # the activity table as revision 0001 left it (the columns the totals read are unchanged)
     activities = build_schema(p).activities
-    _rollup.rebuild(op.get_bind(), activities, cells)
+    rollup.rebuild(op.get_bind(), activities, cells)
     op.drop_index(f"{p}ix_activities_agg", table_name=f"{p}activities")
     meta = sa.table(f"{p}store_meta", sa.column("key"), sa.column("value"))
     op.execute(meta.update().where(meta.c.key == "schema_version").values(value=2))

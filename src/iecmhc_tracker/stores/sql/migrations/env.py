@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from iecmhc_tracker._schema import build_schema
+from iecmhc_tracker.stores.sql.schema import build_schema
 
 config = context.config
 prefix: str = config.attributes.get("table_prefix", "")

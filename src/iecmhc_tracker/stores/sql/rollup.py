@@ -19,7 +19,6 @@ upsert of every dialect whatever the grain columns hold (several of them may be 
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import operator
 from collections.abc import Iterable, Sequence
@@ -28,7 +27,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ._rows import Row
+from ..._columns import Row
+from .dialects import dialect_for
 
 #: The grain: the unit columns first, then the dimensions a rolled-up query may use.
 GRAIN: tuple[str, ...] = (
@@ -149,56 +149,12 @@ def add(conn: Connection, table: sa.Table, batch: Sequence[Group]) -> None:
         return
     # in key order: one lock order for every writer, so that two batches cannot deadlock
     params = sorted(_params(batch))
-    if conn.dialect.name == "postgresql" and len(params) > _STAGE_FROM:
-        _pg_staged(conn, table, params)
-    else:
-        # executemany: one prepared statement on SQLite, multi-row statements with pymysql,
-        # a pipeline with psycopg
-        conn.exec_driver_sql(_upsert(conn.dialect, table.name), params)
+    dialect_for(conn).upsert(conn, table, _COLUMNS, _SUMMED, params)
     if any(n < 0 for _, n, _ in batch):
         keys = [p[0] for p in params]
         for i in range(0, len(keys), 1000):
             chunk = keys[i : i + 1000]
             conn.execute(table.delete().where(table.c.k.in_(chunk), table.c.n <= 0))
-
-
-# groups from which PostgreSQL gets them by COPY into a staging table and one INSERT … SELECT:
-# a statement per group cost it ~60 µs a group
-_STAGE_FROM = 1000
-
-
-def _pg_staged(conn: Connection, table: sa.Table, params: list[tuple[Any, ...]]) -> None:
-    q = conn.dialect.identifier_preparer.quote
-    names = ", ".join(q(c) for c in _COLUMNS)
-    stage = q(f"{table.name}_in")
-    cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        # session-local and emptied after use; a rolled-back savepoint may take it away again
-        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {q(table.name)})")
-        with cur.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
-            for p in params:
-                copy.write_row(p)
-        cur.execute(_upsert(conn.dialect, table.name, source=f"SELECT * FROM {stage} ORDER BY k"))
-        cur.execute(f"DELETE FROM {stage}")
-    finally:
-        cur.close()
-
-
-@functools.lru_cache(maxsize=64)
-def _upsert(dialect: sa.Dialect, table: str, source: str = "") -> str:
-    # plain SQL with positional parameters: SQLAlchemy's per-row parameter handling cost more
-    # than the database's work on a big import
-    q = dialect.identifier_preparer.quote
-    names = ", ".join(q(c) for c in _COLUMNS)
-    if not source:
-        mark = "?" if dialect.name == "sqlite" else "%s"
-        source = f"VALUES ({', '.join([mark] * len(_COLUMNS))})"
-    head = f"INSERT INTO {q(table)} ({names}) {source} "
-    if dialect.name in ("mysql", "mariadb"):
-        sets = ", ".join(f"{q(c)} = {q(c)} + VALUES({q(c)})" for c in _SUMMED)
-        return head + f"ON DUPLICATE KEY UPDATE {sets}"
-    sets = ", ".join(f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in _SUMMED)
-    return head + f"ON CONFLICT ({q('k')}) DO UPDATE SET {sets}"
 
 
 def _params(batch: Iterable[Group]) -> list[tuple[Any, ...]]:

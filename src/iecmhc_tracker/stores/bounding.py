@@ -11,7 +11,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from ._store import Cell, CellStat, PartialSum
+from .contract import Cell, CellStat, PartialSum
 
 
 def cell_stats_from_partials(partials: Iterable[PartialSum], n_measures: int) -> list[CellStat]:

@@ -1,35 +1,34 @@
-"""Choosing a store by URL scheme."""
+"""Choosing a store by URL scheme: ``memory://``, ``sqlite://``, ``postgresql://`` (or
+``postgres://``), ``mysql://`` and ``mariadb://``, each with an optional ``+driver``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any, cast
 
-from ._errors import StorageError
-from ._store import Store
+from .._errors import StorageError
+from .contract import Store
+from .memory import MemoryStore
+from .sql import SQLStore
 
 StoreFactory = Callable[..., Store]
 
 
 def _memory(url: str, **options: object) -> Store:
-    from ._memory import MemoryStore
-
     return MemoryStore(url)
 
 
 def _sql(url: str, **options: object) -> Store:
-    try:
-        from ._sql import SQLStore
-    except ImportError as exc:  # pragma: no cover - only without the SQL backend's drivers
-        raise StorageError(f"the SQL store cannot be loaded: {exc}") from None
     store: Store = SQLStore(url, **cast(dict[str, Any], options))
     return store
 
 
+#: scheme → factory; a third-party backend adds its scheme here
 BACKENDS: dict[str, StoreFactory] = {
     "memory": _memory,
     "sqlite": _sql,
     "postgresql": _sql,
+    "postgres": _sql,
     "mysql": _sql,
     "mariadb": _sql,
 }

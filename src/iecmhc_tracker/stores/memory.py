@@ -8,10 +8,10 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ._bounding import bound_partials, cell_stats_from_partials
-from ._errors import BudgetExceeded, NotFound, StorageError
-from ._rows import Row
-from ._store import (
+from .._columns import Row
+from .._errors import BudgetExceeded, NotFound, StorageError
+from .bounding import bound_partials, cell_stats_from_partials
+from .contract import (
     Cell,
     CellStat,
     Filters,

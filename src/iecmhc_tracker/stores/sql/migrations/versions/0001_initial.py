@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context, op
 
-from iecmhc_tracker._schema import CODE, TABLE_OPTIONS, _double, _timestamp
+from iecmhc_tracker.stores.sql.schema import CODE, TABLE_OPTIONS, double, timestamp
 
 revision = "0001"
 down_revision = None
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("format", sa.String(CODE)),
         sa.Column("methods", sa.Text),
         sa.Column("competencies", sa.Text),
-        sa.Column("hours", _double()),
+        sa.Column("hours", double()),
         sa.Column("minutes", sa.Integer),
         sa.Column("children_benefiting", sa.Integer),
         sa.Column("staff_influenced", sa.Integer),
@@ -56,10 +56,10 @@ def upgrade() -> None:
         sa.Column("extra", sa.Text),
         sa.Column("tags", sa.Text),
         sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("recorded_at", _timestamp(), nullable=False),
-        sa.Column("updated_at", _timestamp()),
+        sa.Column("recorded_at", timestamp(), nullable=False),
+        sa.Column("updated_at", timestamp()),
         sa.Column("updated_by", sa.String(CODE)),
-        sa.Column("deleted_at", _timestamp()),
+        sa.Column("deleted_at", timestamp()),
         sa.Column("deleted_by", sa.String(CODE)),
         **TABLE_OPTIONS,
     )
@@ -91,8 +91,8 @@ def upgrade() -> None:
         sa.Column("analyst", sa.String(CODE), nullable=False),
         sa.Column("period", sa.String(32), nullable=False),
         sa.Column("currency", sa.String(16), nullable=False),
-        sa.Column("amount", _double(), nullable=False),
-        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("amount", double(), nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
         sa.Column("entry", sa.Text, nullable=False),
         **TABLE_OPTIONS,
     )
@@ -102,7 +102,7 @@ def upgrade() -> None:
         sa.Column("analyst", sa.String(CODE), primary_key=True),
         sa.Column("period", sa.String(32), primary_key=True),
         sa.Column("currency", sa.String(16), primary_key=True),
-        sa.Column("spent", _double(), nullable=False),
+        sa.Column("spent", double(), nullable=False),
         **TABLE_OPTIONS,
     )
     meta = op.create_table(

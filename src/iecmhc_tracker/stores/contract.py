@@ -6,7 +6,7 @@ Contract, for every implementation
 ----------------------------------
 
 Rows
-    A row is a ``dict`` whose keys are :data:`~iecmhc_tracker._rows.ROW_COLUMNS` plus
+    A row is a ``dict`` whose keys are :data:`~iecmhc_tracker._columns.ROW_COLUMNS` plus
     ``"referrals"`` (``dict`` resource type -> count). ``id`` is the canonical UUID string;
     ``date`` a :class:`datetime.date`; ``hours`` a ``float`` or ``None``. Rows handed to a store
     are already validated. A store returns rows with the same keys and values it was given, plus
@@ -32,7 +32,7 @@ Rows
     ``NotFound`` when no live row has that id. Deleted rows never count in aggregates.
 
 Aggregation (what every release is built on; rows never leave the store for it)
-    ``dims`` are names from :data:`~iecmhc_tracker._rows.DIMENSION_COLUMNS` or
+    ``dims`` are names from :data:`~iecmhc_tracker._columns.DIMENSION_COLUMNS` or
     ``"resource_type"``. ``measures`` are ``(column, kinds)`` pairs: the per-row value is the
     column's value (``NULL`` -> 0), or 1 when ``column`` is ``"*"``, counted only on rows whose
     ``kind`` is in ``kinds`` (every row when ``kinds`` is empty). ``column == "#units"`` is 1
@@ -82,7 +82,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from ._rows import Row
+from .._columns import Row
 
 MeasureSpec = tuple[str, tuple[str, ...]]
 Filters = Mapping[str, Sequence[Any] | str]

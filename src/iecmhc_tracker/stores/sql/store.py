@@ -1,0 +1,423 @@
+"""The SQL store: SQLite (embedded default), PostgreSQL and MariaDB/MySQL through SQLAlchemy
+Core.
+
+One schema (``schema``) for every dialect, migrated by the alembic environment in
+``migrations/`` when the store opens (``migrate``). Writes take the dialect's fast path
+(``bulk``); aggregates are computed in the database (``aggregate``); every driver or
+SQLAlchemy failure leaves this package as a :class:`StorageError` (``errors``); every
+difference between databases is asked of the store's dialect object (``dialects``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+import json
+import operator
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from ..._columns import ROW_COLUMNS, Row
+from ..._errors import BudgetExceeded, NotFound, StorageError
+from ..contract import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
+from . import aggregate, bulk, rollup
+from .dialects import dialect_for
+from .engine import create_engine, shown
+from .errors import map_errors, retry
+from .migrate import migrate
+from .schema import SCHEMA_VERSION, build_schema
+
+EPS = 1e-9
+#: the columns a write sets beside ``ROW_COLUMNS``
+STAMP_COLUMNS = ("recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
+
+
+class SQLStore:
+    """A :class:`~iecmhc_tracker.stores.Store` in a SQL database.
+
+    ``SQLStore("sqlite:///tracker.db")``, ``"postgresql+psycopg://user@host/db"`` (or
+    ``postgres://…``) or ``"mysql+pymysql://user@host/db"`` / ``"mariadb+pymysql://…"``.
+    ``table_prefix`` names every table (``"iecmhc_"`` → ``iecmhc_activities`` …) so the store
+    can live in an application's own database; ``metadata`` (a SQLAlchemy ``MetaData``)
+    receives the tables instead of a new one. The schema is created or migrated on open.
+    ``.engine`` and ``.metadata`` are public; :meth:`joined` runs the store's work inside a
+    transaction the application holds. Aggregates come from the per-unit cell totals
+    (``rollup``) whenever those hold the query; ``use_cells = False`` makes them read the
+    activity rows instead (the same answer, slower).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        table_prefix: str = "",
+        metadata: sa.MetaData | None = None,
+        migrate_on_open: bool = True,
+    ) -> None:
+        self.url = url
+        self._shown = shown(url)
+        self.schema = build_schema(table_prefix, metadata)
+        self.metadata = self.schema.metadata
+        self.engine = create_engine(url)
+        self.dialect = dialect_for(self.engine)
+        self._closed = False
+        self._lock = threading.RLock()
+        self._columns = (*ROW_COLUMNS, *STAMP_COLUMNS)
+        self._joined: contextvars.ContextVar[Connection | None] = contextvars.ContextVar(
+            f"iecmhc_joined_{id(self)}", default=None
+        )
+        #: answer aggregates from the per-unit cell totals where they cover the query
+        self.use_cells = True
+        #: the schema revision this library brings the database to
+        self.revision = SCHEMA_VERSION
+        #: the revision the database had when opened ("" when it was new)
+        self.migrated_from = SCHEMA_VERSION
+        try:
+            if migrate_on_open:
+                self.migrated_from = migrate(self.engine, self.schema, self._shown)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    @property
+    def table_prefix(self) -> str:
+        return self.schema.prefix
+
+    # -- transactions ----------------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this store is closed; open the tracker again")
+
+    @contextlib.contextmanager
+    def joined(self, connection: Connection) -> Iterator[None]:
+        """Within this block, the store's reads and writes run inside ``connection``'s
+        transaction (each in a SAVEPOINT: a refused write undoes only itself), so that the
+        application's own rows and the tracker's commit or roll back together."""
+        token = self._joined.set(connection)
+        try:
+            yield
+        finally:
+            self._joined.reset(token)
+
+    @contextlib.contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Connection]:
+        """One transaction; on SQLite a writer takes the lock at BEGIN (IMMEDIATE)."""
+        self._check_open()
+        joined = self._joined.get()
+        with map_errors(self._shown):
+            if joined is not None:
+                with joined.begin_nested():
+                    yield joined
+                return
+            opts = self.dialect.begin_options(write=write)
+            with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+                yield conn
+
+    def _bump(self, conn: Connection) -> None:
+        m = self.schema.meta
+        conn.execute(m.update().where(m.c.key == "data_version").values(value=m.c.value + 1))
+
+    # -- writes ----------------------------------------------------------------------
+    def insert(self, rows: Iterable[Row], *, atomic: bool = True) -> InsertOutcome:
+        # rows may be a generator: PostgreSQL's COPY then streams them while they are still
+        # being produced (the server inserts on its own core meanwhile); a retry replays them
+        # a list's length, or the hint of a stream that knows it (record_many's batches)
+        expected = operator.length_hint(rows)
+        source = bulk.Replay(rows)
+        outcome = retry(lambda: self._insert_once(source, atomic, expected))
+        after = self.dialect.analyze_after
+        if after and len(outcome[0]) >= after:
+            with map_errors(self._shown), self.engine.connect() as conn:
+                self.dialect.refresh_statistics(
+                    conn, (self.schema.activities, self.schema.referrals)
+                )
+                conn.commit()
+        return outcome
+
+    def _insert_once(self, source: bulk.Replay, atomic: bool, expected: int) -> InsertOutcome:
+        with self._tx(write=True) as conn:
+            outcome, written = bulk.insert_batch(
+                conn,
+                self.dialect,
+                self.schema,
+                source,
+                atomic=atomic,
+                expected=expected,
+                now=_utc_naive(_now()) or dt.datetime.min,
+            )
+            if written:
+                self._bump(conn)
+            return outcome
+
+    def amend(self, id: str, row: Row, *, by: str, at: Any) -> None:
+        a, r = self.schema.activities, self.schema.referrals
+        with self._tx(write=True) as conn:
+            old = self._live_for_update(conn, id)
+            moved = rollup.merge(rollup.groups([old], -1), rollup.groups([row]))
+            rollup.add(conn, self.schema.cells, moved)
+            values = {c: row[c] for c in ROW_COLUMNS if c != "id"}
+            values.update(
+                updated_at=_utc_naive(at), updated_by=by, deleted_at=None, deleted_by=None
+            )
+            conn.execute(a.update().where(a.c.id == id).values(**values))
+            conn.execute(r.delete().where(r.c.activity_id == id))
+            refs = [
+                {"activity_id": id, "resource_type": k, "count": n}
+                for k, n in row["referrals"].items()
+            ]
+            if refs:
+                conn.execute(r.insert(), refs)
+            self._bump(conn)
+
+    def delete(self, id: str, *, by: str, at: Any) -> None:
+        a = self.schema.activities
+        with self._tx(write=True) as conn:
+            old = self._live_for_update(conn, id)
+            rollup.add(conn, self.schema.cells, rollup.groups([old], -1))
+            conn.execute(
+                a.update().where(a.c.id == id).values(deleted_at=_utc_naive(at), deleted_by=by)
+            )
+            self._bump(conn)
+
+    def _live_for_update(self, conn: Connection, id: str) -> Row:
+        """The live row's grain and measures (locked until the transaction ends)."""
+        a = self.schema.activities
+        names = (*rollup.GRAIN, *rollup.MEASURES)
+        q = sa.select(*(a.c[c] for c in names)).where(a.c.id == str(id), a.c.deleted_at.is_(None))
+        found = conn.execute(self.dialect.lock_rows(q)).first()
+        if found is None:
+            raise NotFound(f"no stored activity has id {id}")
+        return dict(zip(names, found, strict=True))
+
+    def rebuild_cells(self) -> int:
+        """Recompute the per-unit cell totals from the activity rows; returns their number.
+
+        Only needed after rows were written into the activity table by other means than this
+        store (every write of the store keeps the totals in step itself)."""
+        with self._tx(write=True) as conn:
+            return rollup.rebuild(conn, self.schema.activities, self.schema.cells)
+
+    # -- reads -----------------------------------------------------------------------
+    def get(self, id: str) -> Row | None:
+        a = self.schema.activities
+        with self._tx() as conn:
+            rows = self._read(conn, a.c.id == str(id), include_deleted=True)
+        return rows[0] if rows else None
+
+    def rows(
+        self,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        include_deleted: bool = False,
+    ) -> list[Row]:
+        if (consultant is None) == (program is None):
+            raise ValueError("give exactly one of consultant= or program=")
+        a = self.schema.activities
+        cond = a.c.consultant == consultant if consultant is not None else a.c.program == program
+        with self._tx() as conn:
+            out = self._read(conn, cond, include_deleted=include_deleted)
+        out.sort(key=lambda r: (r["date"], r["id"]))
+        return out
+
+    def _read(
+        self, conn: Connection, cond: sa.ColumnElement[bool], *, include_deleted: bool
+    ) -> list[Row]:
+        a, r = self.schema.activities, self.schema.referrals
+        if not include_deleted:
+            cond = sa.and_(cond, a.c.deleted_at.is_(None))
+        rows: dict[str, Row] = {}
+        for rec in conn.execute(sa.select(*(a.c[c] for c in self._columns)).where(cond)):
+            row = dict(zip(self._columns, rec, strict=True))
+            row["referrals"] = {}
+            row["hours"] = None if row["hours"] is None else float(row["hours"])
+            for c in ("recorded_at", "updated_at", "deleted_at"):
+                row[c] = _aware(row[c])
+            rows[row["id"]] = row
+        if rows:
+            q = (
+                sa.select(r.c.activity_id, r.c.resource_type, r.c["count"])
+                .join(a, a.c.id == r.c.activity_id)
+                .where(cond)
+                .order_by(r.c.activity_id, r.c.resource_type)
+            )
+            for aid, code, n in conn.execute(q):
+                if aid in rows:
+                    rows[aid]["referrals"][code] = int(n)
+        return list(rows.values())
+
+    # -- aggregation -----------------------------------------------------------------
+    def _partials(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> sa.Subquery:
+        return aggregate.partials(
+            self.schema, unit, dims, measures, filters, use_cells=self.use_cells
+        )
+
+    def partial_sums(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[PartialSum]:
+        p = self._partials(unit, dims, measures, filters)
+        with self._tx() as conn:
+            return aggregate.partial_sums(conn, p, len(dims), len(measures))
+
+    def cell_stats(
+        self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
+    ) -> list[CellStat]:
+        p = self._partials(unit, dims, measures, filters)
+        with self._tx() as conn:
+            return aggregate.cell_stats(conn, p, len(dims), len(measures))
+
+    def bounded_sums(
+        self,
+        unit: str,
+        dims: Sequence[str],
+        measures: Sequence[MeasureSpec],
+        filters: Filters,
+        *,
+        clip: Sequence[float],
+        norm: str | None,
+        norm_bounds: Sequence[float],
+        max_cells: int | None,
+    ) -> list[tuple[Cell, tuple[float, ...]]]:
+        if norm not in aggregate.NORMS:
+            raise ValueError(f"norm must be None, 'l1', 'l2' or 'max_cells', not {norm!r}")
+        p = self._partials(unit, dims, measures, filters)
+        with self._tx() as conn:
+            return aggregate.bounded_sums(
+                conn,
+                self.dialect,
+                p,
+                len(dims),
+                len(measures),
+                clip=clip,
+                norm=norm,
+                norm_bounds=norm_bounds,
+                max_cells=max_cells,
+            )
+
+    # -- ledger ----------------------------------------------------------------------
+    def charge(
+        self,
+        analyst: str,
+        period: str,
+        currency: str,
+        amount: float,
+        limit: float,
+        entry: Mapping[str, Any],
+    ) -> float:
+        return retry(lambda: self._charge_once(analyst, period, currency, amount, limit, entry))
+
+    def _charge_once(
+        self,
+        analyst: str,
+        period: str,
+        currency: str,
+        amount: float,
+        limit: float,
+        entry: Mapping[str, Any],
+    ) -> float:
+        b, led = self.schema.balances, self.schema.ledger
+        key = {"analyst": analyst, "period": period, "currency": currency}
+        text = json.dumps(dict(entry), sort_keys=True, default=str)
+        with self._tx(write=True) as conn:
+            # the balance row is what concurrent charges serialise on (row lock / BEGIN IMMEDIATE)
+            conn.execute(self.dialect.insert_ignore(b, {**key, "spent": 0.0}))
+            q = sa.select(b.c.spent).where(*(b.c[k] == v for k, v in key.items()))
+            spent = float(conn.execute(self.dialect.lock_rows(q)).scalar_one())
+            if spent + amount > limit + EPS:
+                raise BudgetExceeded(
+                    f"analyst {analyst!r} has {max(limit - spent, 0):.4g} {currency} left in "
+                    f"period {period}; this release needs {amount:.4g}",
+                    requested=amount,
+                    remaining=max(limit - spent, 0.0),
+                )
+            conn.execute(
+                b.update()
+                .where(*(b.c[k] == v for k, v in key.items()))
+                .values(spent=b.c.spent + float(amount))
+            )
+            conn.execute(
+                led.insert().values(**key, amount=float(amount), at=_utc_naive(_now()), entry=text)
+            )
+            return spent + amount
+
+    def spent(self, analyst: str, period: str, currency: str) -> float:
+        b = self.schema.balances
+        with self._tx() as conn:
+            value = conn.execute(
+                sa.select(b.c.spent).where(
+                    b.c.analyst == analyst, b.c.period == period, b.c.currency == currency
+                )
+            ).scalar()
+        return float(value or 0.0)
+
+    def ledger(self, analyst: str) -> list[dict[str, Any]]:
+        led = self.schema.ledger
+        q = (
+            sa.select(
+                led.c.analyst, led.c.period, led.c.currency, led.c.amount, led.c.at, led.c.entry
+            )
+            .where(led.c.analyst == analyst)
+            .order_by(led.c.id)
+        )
+        with self._tx() as conn:
+            return [
+                {
+                    "analyst": rec[0],
+                    "period": rec[1],
+                    "currency": rec[2],
+                    "amount": float(rec[3]),
+                    "at": _aware(rec[4]),
+                    "entry": json.loads(rec[5]),
+                }
+                for rec in conn.execute(q)
+            ]
+
+    def data_version(self) -> int:
+        m = self.schema.meta
+        with self._tx() as conn:
+            value = conn.execute(sa.select(m.c.value).where(m.c.key == "data_version")).scalar()
+        return int(value or 0)
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SQLStore({self._shown!r}, table_prefix={self.schema.prefix!r})"
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc_naive(value: Any) -> dt.datetime | None:
+    """Timestamps are stored as naive UTC (portable across dialects)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if not isinstance(value, dt.datetime):
+        raise StorageError(f"a timestamp must be a datetime, not {type(value).__name__}")
+    stamp: dt.datetime = value
+    if stamp.tzinfo is not None:
+        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
+    return stamp
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # pragma: no cover - SQLAlchemy parses SQLite's text
+        value = dt.datetime.fromisoformat(value)
+    assert isinstance(value, dt.datetime)
+    stamp: dt.datetime = value
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
