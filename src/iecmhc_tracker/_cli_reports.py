@@ -100,8 +100,7 @@ def program(
 
 
 def _state_year(tracker: Tracker, fiscal_year: int | None) -> int:
-    # default: the last complete fiscal year (the current one has only just begun)
-    return fiscal_year or tracker.profile.fiscal_year(dt.date.today()) - 1
+    return fiscal_year or tracker.profile.last_complete_fiscal_year(dt.date.today())
 
 
 @report_app.command("dashboard")

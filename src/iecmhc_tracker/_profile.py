@@ -201,6 +201,14 @@ class Profile:
             return day.year
         return day.year + 1 if day.month >= self.fiscal_year_start_month else day.year
 
+    def fiscal_years(self, today: dt.date) -> tuple[int, ...]:
+        """The fiscal years there can be data of: from the profile's start to today's."""
+        return tuple(range(self.fiscal_year(self.start_date), self.fiscal_year(today) + 1))
+
+    def last_complete_fiscal_year(self, today: dt.date) -> int:
+        """The latest fiscal year that has ended by ``today`` (reports default to it)."""
+        return self.fiscal_year(today) - 1
+
     def fiscal_quarter(self, day: dt.date) -> int:
         return ((day.month - self.fiscal_year_start_month) % 12) // 3 + 1
 

@@ -355,7 +355,7 @@ def prepare(
     compiled = compile_query(query, profile)
     clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
     today = tracker._today()
-    years = tuple(range(profile.fiscal_year(profile.start_date), profile.fiscal_year(today) + 1))
+    years = profile.fiscal_years(today)
     keys = tuple(public_keys(compiled, profile, years))
     if not keys:
         raise ValidationError(

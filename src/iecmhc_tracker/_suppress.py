@@ -674,8 +674,3 @@ def release_tables(
                 data_version=data_version,
             )
     return {s.name: out[s.name] for s in specs}
-
-
-def fiscal_years(profile: Profile, today: dt.date) -> tuple[int, ...]:
-    """The fiscal years a state table spans: from the profile's start to today's."""
-    return tuple(range(profile.fiscal_year(profile.start_date), profile.fiscal_year(today) + 1))

@@ -256,7 +256,7 @@ class StateView:
         return dashboard_html(self.__tracker.profile, self.dashboard_data(fiscal_year))
 
     def __all(self) -> dict[str, Table]:
-        from ._suppress import fiscal_years, release_tables
+        from ._suppress import release_tables
 
         tracker = self.__tracker
         version = tracker.store.data_version()
@@ -265,7 +265,7 @@ class StateView:
                 tracker.store,
                 tracker.profile,
                 tracker.profile.tables,
-                years=fiscal_years(tracker.profile, tracker._today()),
+                years=tracker.profile.fiscal_years(tracker._today()),
                 data_version=version,
             )
             self.__cache = (version, tables)

@@ -59,8 +59,7 @@ def demo(
                 result = tracker.record_many(
                     data, batch_size=5000, progress=lambda n: bar.update(task, completed=n)
                 )
-            # the last complete fiscal year: the current one has only just begun
-            year = tracker.profile.fiscal_year(today) - 1
+            year = tracker.profile.last_complete_fiscal_year(today)
             state = tracker.as_state()
             dashboard = state.dashboard_data(year)
             out.mkdir(parents=True, exist_ok=True)
