@@ -26,8 +26,9 @@ from collections import Counter
 
 import iecmhc_tracker as it
 from iecmhc_tracker._audit import audit_suppression
+from iecmhc_tracker._complementary import complementary
 from iecmhc_tracker._profile import TableSpec
-from iecmhc_tracker._suppress import aggregate, complementary, primary, render
+from iecmhc_tracker._suppress import aggregate, primary, render
 
 TODAY = dt.date(2026, 11, 1)
 SPEC = TableSpec(

@@ -232,9 +232,9 @@ def test_neighbouring_stores_satisfy_epsilon_and_the_check_has_teeth(
     neighbour.store.insert(rows)
 
     eps = 1.0
-    p1 = prepare(data, SINGLE_CELL, epsilon=eps)
-    p2 = prepare(neighbour, SINGLE_CELL, epsilon=eps)
-    (v1,), (v2,) = p1.bounded(data)[0], p2.bounded(neighbour)[0]
+    p1 = prepare(data.scope, SINGLE_CELL, epsilon=eps)
+    p2 = prepare(neighbour.scope, SINGLE_CELL, epsilon=eps)
+    (v1,), (v2,) = p1.bounded(data.scope)[0], p2.bounded(neighbour.scope)[0]
     noise = p1.plan.measures[0]
     # the heaviest consultant moves the cell by the full sensitivity: the check is tight
     assert v1 - v2 == pytest.approx(noise.sensitivity, rel=1e-6)
@@ -269,8 +269,8 @@ def test_intervals_cover_the_true_bounded_value(data: it.Tracker, mechanism: str
         where={"fiscal_year": FY},
     )
     budget = {"epsilon": 1.0} if mechanism == "laplace" else {"rho": 0.5}
-    prep = prepare(data, q, **budget)  # type: ignore[arg-type]
-    truth = prep.bounded(data)
+    prep = prepare(data.scope, q, **budget)  # type: ignore[arg-type]
+    truth = prep.bounded(data.scope)
     inside = post_inside = total = 0
     for _ in range(8):
         raw = prep.noisy_release(prep.plan.run(truth), "k", 0)
@@ -443,8 +443,8 @@ def test_program_as_privacy_unit(tmp_path: Path) -> None:
     assert lab.budget.period == "forever"
     assert lab.budget.limit["epsilon"] == 2.0
     # the program's bounded totals: rows without a program (helpline calls) are left out
-    prep = prepare(t, it.Query(measures=["activities"], where={"kind": "helpline_call"}), epsilon=1)
-    assert prep.bounded(t) == [[0.0]]
+    prep = prepare(t.scope, it.Query(measures=["activities"], where={"kind": "helpline_call"}), epsilon=1)
+    assert prep.bounded(t.scope) == [[0.0]]
 
 
 def test_budget_period_follows_the_profile(tmp_path: Path) -> None:

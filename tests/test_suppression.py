@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import iecmhc_tracker as it
 from iecmhc_tracker._audit import lattice_equations
 from iecmhc_tracker._profile import SuppressionPolicy, TableSpec
-from iecmhc_tracker._suppress import fiscal_years, release_tables
+from iecmhc_tracker._suppress import release_tables
 from iecmhc_tracker._table import Table, TableCell
 from strategies import activities
 
@@ -211,7 +211,7 @@ def test_primary_dominance_and_zero_cells(county_profile: it.Profile) -> None:
         tracker_with(county_profile, acts).store,
         county_profile,
         [COUNTY_TABLE],
-        years=fiscal_years(county_profile, TODAY),
+        years=county_profile.fiscal_years(TODAY),
     )["hours_by_county"]
     assert table.cell("adams", "classroom").reason == "primary"
     assert table.cell("bond", "classroom").reason == "dominance"
@@ -232,7 +232,7 @@ def test_a_lone_consultant_in_a_county_can_never_be_read(county_profile: it.Prof
     ]
     tracker = tracker_with(county_profile, acts + lone)
     table = release_tables(
-        tracker.store, county_profile, [COUNTY_TABLE], years=fiscal_years(county_profile, TODAY)
+        tracker.store, county_profile, [COUNTY_TABLE], years=county_profile.fiscal_years(TODAY)
     )["hours_by_county"]
     pope = [c for c in table.all_cells if c.coords[0] == "pope"]
     assert pope and all(c.withheld for c in pope if c.values != {"hours": 0.0, "activities": 0.0})
@@ -301,7 +301,7 @@ def test_adversarial_small_stores_are_protected(
         tracker_with(county_profile, acts).store,
         county_profile,
         [COUNTY_TABLE],
-        years=fiscal_years(county_profile, TODAY),
+        years=county_profile.fiscal_years(TODAY),
     )["hours_by_county"]
     assert_protected({"t": table})
     assert subtraction_leaks(table) == []
@@ -327,7 +327,7 @@ def test_a_three_dimensional_table_with_all_margins_is_protected() -> None:
     acts = list(
         it.generate_activities(small, 1500, consultants=25, seed=5, today=TODAY, fiscal_years=3)
     )
-    years = list(fiscal_years(small, TODAY))[-3:]
+    years = list(small.fiscal_years(TODAY))[-3:]
     table = release_tables(tracker_with(small, acts).store, small, [spec], years=years)["cube"]
     assert len(table.cells) == 8 * 3 * 3
     # margins within each fiscal year only: no total adds years together

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import attrs
 
 import iecmhc_tracker as it
-from iecmhc_tracker._model import COUNT_FIELDS
+from iecmhc_tracker import COUNT_FIELDS
 
 FORM = "iecmhc_activity"
 #: REDCap's data dictionary columns, in its order and spelling.

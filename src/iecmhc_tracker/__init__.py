@@ -20,7 +20,7 @@ from ._errors import (
     ValidationError,
 )
 from ._measures import MEASURES, Measure
-from ._model import Activity
+from ._model import COUNT_FIELDS, Activity
 from ._outbox import Outbox
 from ._profile import Profile, load_profile
 from ._query import Query
@@ -30,12 +30,12 @@ from ._synthetic import generate as generate_activities
 from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker
 from ._validate import validate
+from ._version import __version__
 from ._views import ConsultantView, ProgramView, StateView
 from .stores import Store
 
-__version__ = "0.1.0"
-
 __all__ = [
+    "COUNT_FIELDS",
     "MEASURES",
     "Activity",
     "AuditReport",

@@ -193,6 +193,7 @@ CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "note": _optional(to_text),
     "extra": to_extra,
 }
+#: The whole-number count fields of an activity (minutes, children benefiting, …).
 COUNT_FIELDS: tuple[str, ...] = (
     "minutes",
     "children_benefiting",

@@ -23,7 +23,8 @@ from ._errors import ConflictError, StorageError
 from ._model import Activity
 from ._profile import Profile, load_profile
 from ._rows import to_row
-from ._tracker import Record, Tracker
+from ._scope import Record
+from ._tracker import Tracker
 from ._validate import validate
 
 

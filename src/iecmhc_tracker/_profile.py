@@ -18,6 +18,7 @@ import attrs
 
 from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
+from ._measures import MEASURES
 from ._model import CONVERTERS
 
 #: Field names of Activity, which a profile's kind rules may name.
@@ -446,7 +447,6 @@ class _Builder:
         codes: Mapping[str, tuple[Code, ...]],
         fields: Mapping[str, FieldSpec],
     ) -> tuple[TableSpec, ...]:
-        from ._measures import MEASURES  # local: measures import profile types
 
         if not isinstance(raw, list):
             raise self.fail("tables", "must be an array of tables ([[tables]])")
@@ -506,7 +506,6 @@ class _Builder:
         bounding = d.get("bounding", "norm")
         if bounding not in ("norm", "max_cells"):
             raise self.fail(p + "bounding", "must be norm or max_cells")
-        from ._measures import MEASURES
 
         bounds = self._table(d, "bounds", p)
         norms = self._table(d, "norm_bounds", p)

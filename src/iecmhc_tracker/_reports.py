@@ -14,16 +14,15 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 
 from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
-
-if TYPE_CHECKING:
-    from ._table import Table
+from ._table import Table
+from ._version import __version__
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("iecmhc_tracker", "templates"),
@@ -53,7 +52,6 @@ _ENV.filters["num"] = format_number
 
 def render(template: str, *, title: str, subtitle: str, profile: Profile, data: Any) -> str:
     """Render one of the shipped templates with the common page frame."""
-    from . import __version__
 
     return _ENV.get_template(template).render(
         title=title,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -24,9 +24,7 @@ from ._measures import MEASURES
 from ._profile import Profile
 from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._release import Release, check_postprocess
-
-if TYPE_CHECKING:
-    from ._tracker import Tracker
+from ._scope import Scope
 
 CURRENCIES: tuple[str, ...] = ("epsilon", "rho")
 #: dimensions every valid row carries with a value from the public lists (required or derived
@@ -73,12 +71,12 @@ def period_of(profile: Profile, day: dt.date) -> str:
 class ResearcherSession:
     """One analyst's access: differentially private releases only, on a budget per period."""
 
-    __slots__ = ("__cache", "__tracker", "analyst")
+    __slots__ = ("__cache", "__scope", "analyst")
 
-    def __init__(self, tracker: Tracker, analyst: str, cache: ReleaseCache) -> None:
+    def __init__(self, scope: Scope, analyst: str, cache: ReleaseCache) -> None:
         if not isinstance(analyst, str) or not analyst.strip():
             raise ValueError("name the analyst, e.g. tracker.as_researcher('analyst-1')")
-        self.__tracker = tracker
+        self.__scope = scope
         self.__cache = cache
         self.analyst = analyst
 
@@ -87,13 +85,13 @@ class ResearcherSession:
 
     # -- budget ------------------------------------------------------------------------
     def _period(self) -> str:
-        t = self.__tracker
-        return period_of(t.profile, t._today())
+        t = self.__scope
+        return period_of(t.profile, t.today())
 
     @property
     def budget(self) -> Budget:
         """Spent, limit and remaining per currency in the current period (from the store)."""
-        t = self.__tracker
+        t = self.__scope
         period = self._period()
         spent = {c: t.store.spent(self.analyst, period, c) for c in CURRENCIES}
         limit = {"epsilon": t.profile.dp.budget_epsilon, "rho": t.profile.dp.budget_rho}
@@ -101,7 +99,7 @@ class ResearcherSession:
 
     def history(self) -> list[dict[str, Any]]:
         """This analyst's audit log, oldest first: every release (cache hits with amount 0)."""
-        return self.__tracker.store.ledger(self.analyst)
+        return self.__scope.store.ledger(self.analyst)
 
     # -- releases ----------------------------------------------------------------------
     def release(
@@ -131,7 +129,7 @@ class ResearcherSession:
         Raises ``Forbidden`` for id-like fields or loosened bounds, ``BudgetExceeded`` (saying
         what is left) when the release does not fit the analyst's budget for the period.
         """
-        t = self.__tracker
+        t = self.__scope
         steps = check_postprocess(postprocess)
         if not 0 < level < 1:
             raise ValueError("level must lie strictly between 0 and 1, e.g. 0.95")
@@ -257,7 +255,7 @@ class Prepared:
             entry["epsilon_delta"] = list(self.plan.approx)
         return entry
 
-    def bounded(self, tracker: Tracker) -> list[list[float]]:
+    def bounded(self, scope: Scope) -> list[list[float]]:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
         names = self.compiled.query.measures
         filters: dict[str, Any] = dict(self.compiled.filters)
@@ -268,7 +266,7 @@ class Prepared:
         for j, d in enumerate(self.compiled.dims):
             if d not in filters and d not in _ALWAYS_PUBLIC:
                 filters[d] = sorted({k[j] for k in self.keys})
-        sums = tracker.store.bounded_sums(
+        sums = scope.store.bounded_sums(
             self.unit,
             self.compiled.dims,
             self.compiled.measures,
@@ -322,7 +320,7 @@ class Prepared:
 
 
 def prepare(
-    tracker: Tracker,
+    scope: Scope,
     query: Query,
     *,
     epsilon: float | None = None,
@@ -333,7 +331,7 @@ def prepare(
     delta: float = DEFAULT_DELTA,
 ) -> Prepared:
     """Check a release request and build its noise plan (reads no data)."""
-    profile = tracker.profile
+    profile = scope.profile
     policy = profile.dp
     if epsilon is not None and rho is not None:
         raise ValueError("give epsilon (Laplace) or rho (Gaussian), not both")
@@ -354,7 +352,7 @@ def prepare(
 
     compiled = compile_query(query, profile)
     clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
-    today = tracker._today()
+    today = scope.today()
     years = profile.fiscal_years(today)
     keys = tuple(public_keys(compiled, profile, years))
     if not keys:
@@ -395,7 +393,7 @@ def prepare(
         unit=policy.unit,
         max_cells=policy.max_cells if how == "max_cells" else None,
         profile_name=profile.name,
-        store=store_identity(tracker.store.url),
+        store=store_identity(scope.store.url),
     )
 
 

@@ -5,24 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from ._cache import ReleaseCache
 from ._columns import Row
 from ._errors import ConflictError, Problem, ValidationError
 from ._model import Activity
 from ._profile import Profile, load_profile
+from ._researcher import ResearcherSession
 from ._rows import row_builder, to_row
+from ._scope import Record, Scope
 from ._validate import examine, examiner
+from ._views import ConsultantView, ProgramView, StateView
 from .stores import Store, open_store
-
-if TYPE_CHECKING:
-    from ._cache import ReleaseCache
-    from ._researcher import ResearcherSession
-    from ._views import ConsultantView, ProgramView, StateView
 
 DEFAULT_URL = "sqlite:///tracker.db"
 
@@ -89,9 +88,6 @@ class _Hinted:
 
     def __length_hint__(self) -> int:
         return self._hint
-
-
-Record = Activity | Mapping[str, Any]
 
 
 @attrs.frozen(slots=True)
@@ -234,29 +230,25 @@ class Tracker:
         return ImportResult(inserted, duplicates, tuple(rejected), total)
 
     # -- roles -------------------------------------------------------------------------
-    def as_consultant(self, consultant: str) -> ConsultantView:
-        from ._views import ConsultantView
+    @property
+    def scope(self) -> Scope:
+        """What the role views get of this tracker: store, profile, clock, checked writes."""
+        return Scope(self.store, self.profile, self._today, self.check, self.record)
 
-        return ConsultantView(self, consultant)
+    def as_consultant(self, consultant: str) -> ConsultantView:
+        return ConsultantView(self.scope, consultant)
 
     def as_program(self, program: str) -> ProgramView:
-        from ._views import ProgramView
-
-        return ProgramView(self, program)
+        return ProgramView(self.scope, program)
 
     def as_state(self) -> StateView:
         """The state role: the profile's published tables, suppressed; never rows."""
-        from ._views import StateView
-
-        return StateView(self)
+        return StateView(self.scope)
 
     def as_researcher(self, analyst: str) -> ResearcherSession:
         """A differentially private session for ``analyst``: releases only, never rows, on a
         budget per period from the profile. Releases are cached in ``cache_dir`` (by default
         beside a SQLite file, or under the user cache directory for server URLs)."""
-        from ._cache import ReleaseCache
-        from ._researcher import ResearcherSession
-
         if self._release_cache is None:
             self._release_cache = ReleaseCache.for_store(self.store.url, self._cache_dir)
-        return ResearcherSession(self, analyst, self._release_cache)
+        return ResearcherSession(self.scope, analyst, self._release_cache)

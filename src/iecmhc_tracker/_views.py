@@ -1,34 +1,42 @@
-"""Role-scoped views. Each holds the tracker privately and exposes only what its role may see."""
+"""Role-scoped views. Each holds its tracker's scope privately and exposes only what its role
+may see."""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
 from collections import defaultdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._columns import Row
 from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
+from ._query import Query, compile_query
+from ._reports import (
+    dashboard_data,
+    dashboard_html,
+    portfolio_data,
+    portfolio_html,
+    program_data,
+    program_html,
+)
 from ._rows import from_row, to_row
-
-if TYPE_CHECKING:
-    from ._query import Query
-    from ._table import Table
-    from ._tracker import Record, Tracker
+from ._scope import Record, Scope
+from ._suppress import release_tables
+from ._table import Table
 
 
 class ConsultantView:
     """One consultant's own activities and exact numbers; nothing of anyone else's."""
 
-    __slots__ = ("__tracker", "consultant")
+    __slots__ = ("__scope", "consultant")
 
-    def __init__(self, tracker: Tracker, consultant: str) -> None:
-        self.__tracker = tracker
+    def __init__(self, scope: Scope, consultant: str) -> None:
+        self.__scope = scope
         self.consultant = consultant
 
     def _rows(self, fiscal_year: int | None = None) -> list[Row]:
-        rows = self.__tracker.store.rows(consultant=self.consultant)
+        rows = self.__scope.store.rows(consultant=self.consultant)
         if fiscal_year is not None:
             rows = [r for r in rows if r["fiscal_year"] == fiscal_year]
         return rows
@@ -39,17 +47,17 @@ class ConsultantView:
 
     def record(self, record: Record) -> Activity:
         """Record an activity as this consultant (its ``consultant`` must be this one)."""
-        activity = self.__tracker.check(record)
+        activity = self.__scope.check(record)
         self._own(activity)
-        return self.__tracker.record(activity)
+        return self.__scope.record(activity)
 
     def amend(self, activity: Record) -> Activity:
         """Replace one of this consultant's stored activities (same id) with new content."""
-        new = self.__tracker.check(activity)
+        new = self.__scope.check(activity)
         self._own(new)
         self._stored(str(new.id))
-        self.__tracker.store.amend(
-            str(new.id), to_row(new, self.__tracker.profile), by=self.consultant, at=_now()
+        self.__scope.store.amend(
+            str(new.id), to_row(new, self.__scope.profile), by=self.consultant, at=_now()
         )
         return new
 
@@ -57,7 +65,7 @@ class ConsultantView:
         """Delete one of this consultant's activities (the store keeps who and when)."""
         rid = str(activity_id)
         self._stored(rid)
-        self.__tracker.store.delete(rid, by=self.consultant, at=_now())
+        self.__scope.store.delete(rid, by=self.consultant, at=_now())
 
     def _own(self, activity: Activity) -> None:
         if activity.consultant != self.consultant:
@@ -67,7 +75,7 @@ class ConsultantView:
             )
 
     def _stored(self, rid: str) -> Row:
-        row = self.__tracker.store.get(rid)
+        row = self.__scope.store.get(rid)
         if row is None or row["deleted_at"] is not None:
             raise NotFound(f"no stored activity has id {rid}")
         if row["consultant"] != self.consultant:
@@ -83,10 +91,8 @@ class ConsultantView:
         date_to: dt.date | None = None,
     ) -> dict[str, Any]:
         """The numbers of this consultant's portfolio (the HTML, CSV and JSON show these)."""
-        from ._reports import portfolio_data
-
         return portfolio_data(
-            self.__tracker.profile,
+            self.__scope.profile,
             self.activities(),
             consultant=self.consultant,
             fiscal_year=fiscal_year,
@@ -102,10 +108,8 @@ class ConsultantView:
         date_to: dt.date | None = None,
     ) -> str:
         """A printable, offline HTML portfolio of this consultant's own work."""
-        from ._reports import portfolio_html
-
         data = self.portfolio_data(fiscal_year, date_from=date_from, date_to=date_to)
-        return portfolio_html(self.__tracker.profile, data)
+        return portfolio_html(self.__scope.profile, data)
 
     def summary(self, fiscal_year: int | None = None) -> dict[str, Any]:
         """Exact totals of this consultant's own data."""
@@ -139,16 +143,16 @@ class ConsultantView:
 class ProgramView:
     """The record of one program's contacts with consultants (no notes, no other programs)."""
 
-    __slots__ = ("__tracker", "program")
+    __slots__ = ("__scope", "program")
 
-    def __init__(self, tracker: Tracker, program: str) -> None:
-        self.__tracker = tracker
+    def __init__(self, scope: Scope, program: str) -> None:
+        self.__scope = scope
         self.program = program
 
     def contacts(self, fiscal_year: int | None = None) -> list[dict[str, Any]]:
         """Each contact: date, consultant pseudonym, kind, hours and types of support."""
         out = []
-        for r in self.__tracker.store.rows(program=self.program):
+        for r in self.__scope.store.rows(program=self.program):
             if fiscal_year is not None and r["fiscal_year"] != fiscal_year:
                 continue
             out.append(
@@ -167,15 +171,11 @@ class ProgramView:
 
     def reflection_data(self, fiscal_year: int | None = None) -> dict[str, Any]:
         """The numbers of this program's reflection summary."""
-        from ._reports import program_data
-
-        return program_data(self.__tracker.profile, self.program, self.contacts(fiscal_year))
+        return program_data(self.__scope.profile, self.program, self.contacts(fiscal_year))
 
     def reflection_html(self, fiscal_year: int | None = None) -> str:
         """A printable HTML summary of this program's contacts with consultants."""
-        from ._reports import program_html
-
-        return program_html(self.__tracker.profile, self.reflection_data(fiscal_year))
+        return program_html(self.__scope.profile, self.reflection_data(fiscal_year))
 
 
 def _now() -> dt.datetime:
@@ -187,21 +187,21 @@ class StateView:
     rows, consultant ids or program ids, and only the profile's fixed tables can be asked
     for (so nobody can difference arbitrary filters)."""
 
-    __slots__ = ("__cache", "__tracker")
+    __slots__ = ("__cache", "__scope")
 
-    def __init__(self, tracker: Tracker) -> None:
-        self.__tracker = tracker
+    def __init__(self, scope: Scope) -> None:
+        self.__scope = scope
         self.__cache: tuple[int, dict[str, Table]] | None = None
 
     @property
     def profile_label(self) -> str:
-        return self.__tracker.profile.label
+        return self.__scope.profile.label
 
     def published(self) -> list[dict[str, Any]]:
         """The tables this profile publishes: name, title, measures and dimensions."""
         return [
             {"name": s.name, "title": s.title, "measures": list(s.measures), "by": list(s.by)}
-            for s in self.__tracker.profile.tables
+            for s in self.__scope.profile.tables
         ]
 
     def tables(self, fiscal_year: int | None = None) -> dict[str, Table]:
@@ -218,13 +218,11 @@ class StateView:
         """One published table, by name or by a :class:`Query` equal to a published table
         (the same where and dimensions, some or all of its measures; ``where`` may also fix
         one fiscal year, giving that year's slice). Anything else raises ``Forbidden``."""
-        from ._query import Query
-
         if isinstance(query_or_name, Query):
             name, measures, year = self.__match(query_or_name)
         else:
             name, measures, year = str(query_or_name), None, None
-            if name not in {s.name for s in self.__tracker.profile.tables}:
+            if name not in {s.name for s in self.__scope.profile.tables}:
                 raise Forbidden(f"{name!r} is not a published table. {self.__menu()}")
         if fiscal_year is not None:
             year = fiscal_year
@@ -245,36 +243,28 @@ class StateView:
     def dashboard_data(self, fiscal_year: int) -> dict[str, Any]:
         """Headline totals and tables of one fiscal year for the dashboard (withheld values
         are ``None``)."""
-        from ._reports import dashboard_data
-
-        return dashboard_data(self.__tracker.profile, list(self.__all().values()), fiscal_year)
+        return dashboard_data(self.__scope.profile, list(self.__all().values()), fiscal_year)
 
     def dashboard_html(self, fiscal_year: int) -> str:
         """The state dashboard of one fiscal year as a self-contained HTML page."""
-        from ._reports import dashboard_html
-
-        return dashboard_html(self.__tracker.profile, self.dashboard_data(fiscal_year))
+        return dashboard_html(self.__scope.profile, self.dashboard_data(fiscal_year))
 
     def __all(self) -> dict[str, Table]:
-        from ._suppress import release_tables
-
-        tracker = self.__tracker
-        version = tracker.store.data_version()
+        scope = self.__scope
+        version = scope.store.data_version()
         if self.__cache is None or self.__cache[0] != version:
             tables = release_tables(
-                tracker.store,
-                tracker.profile,
-                tracker.profile.tables,
-                years=tracker.profile.fiscal_years(tracker._today()),
+                scope.store,
+                scope.profile,
+                scope.profile.tables,
+                years=scope.profile.fiscal_years(scope.today()),
                 data_version=version,
             )
             self.__cache = (version, tables)
         return self.__cache[1]
 
     def __match(self, query: Query) -> tuple[str, tuple[str, ...], int | None]:
-        from ._query import compile_query
-
-        profile = self.__tracker.profile
+        profile = self.__scope.profile
         compile_query(query, profile)  # Forbidden for id-like fields, ValidationError else
         where = {k: _norm(v) for k, v in query.where.items()}
         year = where.pop("fiscal_year", None)
@@ -300,9 +290,9 @@ class StateView:
     def __menu(self) -> str:
         tables = "; ".join(
             f"{s.name} ({', '.join(s.measures)} by {' × '.join(s.by) or 'nothing'})"
-            for s in self.__tracker.profile.tables
+            for s in self.__scope.profile.tables
         )
-        return f"The {self.__tracker.profile.label} profile publishes: {tables}"
+        return f"The {self.__scope.profile.label} profile publishes: {tables}"
 
 
 def _norm(value: Any) -> tuple[str, ...]:

@@ -1,0 +1,371 @@
+"""Complementary suppression: more cells withheld until no withheld value can be recovered or
+narrowed from what is published, certified by linear programming (see ``_suppress``)."""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import sparse
+from scipy.optimize import linprog
+
+from ._audit import (
+    BoolArray,
+    Equation,
+    FloatArray,
+    LinearSystem,
+    Reduced,
+    additive,
+    lattice_equations,
+    required_bounds,
+)
+from ._errors import TrackerError
+from ._family import Cells, Layout
+from ._profile import SuppressionPolicy
+
+
+def systems(cells: Cells, layouts: Sequence[Layout]) -> dict[str, tuple[LinearSystem, BoolArray]]:
+    """Per additive measure: its linear system over the family's cells, and which cells
+    publish it."""
+    out: dict[str, tuple[LinearSystem, BoolArray]] = {}
+    for j, m in enumerate(cells.measures):
+        if not additive(m):
+            continue
+        x = np.array([s[j] for s in cells.sums], dtype=float)
+        present = np.zeros(len(cells), dtype=bool)
+        eqs: list[Equation] = []
+        for lay in layouts:
+            if m not in lay.spec.measures:
+                continue
+            present[lay.cells] = True
+            eqs.extend(
+                (lay.cells[p], tuple(lay.cells[c] for c in ch))
+                for p, ch in lattice_equations(lay.coords)
+            )
+        out[m] = (LinearSystem(x, eqs), present)
+    return out
+
+
+class Protector:
+    """The audit-and-repair loop of complementary suppression (see the module docstring)."""
+
+    def __init__(
+        self,
+        systems: Mapping[str, tuple[LinearSystem, BoolArray]],
+        withheld: BoolArray,
+        policy: SuppressionPolicy,
+    ) -> None:
+        self.systems = dict(systems)
+        self.withheld = withheld.copy()
+        self.need_lo: dict[str, FloatArray] = {}
+        self.need_hi: dict[str, FloatArray] = {}
+        self.best_lo: dict[str, FloatArray] = {}
+        self.best_hi: dict[str, FloatArray] = {}
+        for m, (sys_, present) in self.systems.items():
+            lo, hi = required_bounds(sys_.x, policy)
+            self.need_lo[m], self.need_hi[m] = lo, hi
+            self.best_lo[m] = sys_.x.copy()
+            self.best_hi[m] = sys_.x.copy()
+            # a withheld cell outside every relation (or outside this measure) is unknowable
+            free = ~sys_.linked | ~present
+            self.best_hi[m][free] = np.inf
+            self.best_lo[m][free] = 0.0
+        self._reduced: dict[str, Reduced] = {}
+        self.lp_solves = 0
+        self.repairs = 0
+
+    def run(self, lattices: Sequence[Lattice] = ()) -> BoolArray:
+        """Withhold complementary cells until every withheld value is protected; returns
+        the new pattern. ``lattices`` (the family's tables) enable the fast box pass."""
+        if self.withheld.any():
+            self._seed()
+            if lattices:
+                self._boxes(lattices)
+            self._batch_certify()
+        # every withheld cell, those the box pass added included, is certified or repaired
+        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
+        while queue:
+            c = queue.popleft()
+            for m in self.systems:
+                for up in (True, False):
+                    queue.extend(self._ensure(c, m, up))
+        return self.withheld
+
+    def _boxes(self, lattices: Sequence[Lattice]) -> None:
+        """The fast first pass: protect each uncertified withheld cell with the cheapest
+        box of its table (2**k cells with alternating signs, margins included, which moves
+        the cell both ways without changing any other published number)."""
+        where: dict[int, tuple[Lattice, tuple[int, ...]]] = {}
+        for lat in lattices:
+            for g, pos in lat.positions.items():
+                where.setdefault(g, (lat, pos))
+        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
+        done: set[int] = set()
+        while queue:
+            c = queue.popleft()
+            if c in done or c not in where:
+                continue
+            done.add(c)
+            if all(self._certified(c, m, up) for m in self.systems for up in (True, False)):
+                continue
+            lat, pos = where[c]
+            box = lat.best_box(pos, self)
+            if box is None:
+                continue  # left to the exact loop
+            corners, signs, up_room, down_room = box
+            new = corners[~self.withheld[corners]]
+            self.withheld[corners] = True
+            if len(new):
+                self._reduced.clear()
+                queue.extend(int(i) for i in new)
+            for m in lat.measures:
+                x = self.systems[m][0].x
+                for room, sign in ((up_room[m], 1.0), (down_room[m], -1.0)):
+                    step = room if np.isfinite(room) else 4.0 * (self.need_hi[m][c] + 1.0)
+                    point = x.copy()
+                    point[corners] += sign * step * signs
+                    self._witness(m, point)
+
+    def _certified(self, c: int, m: str, up: bool) -> bool:
+        if up:
+            need = self.need_hi[m][c]
+            return bool(self.best_hi[m][c] >= need - 1e-7 * max(1.0, need))
+        need = self.need_lo[m][c]
+        return bool(self.best_lo[m][c] <= need + 1e-7 * max(1.0, need))
+
+    def _witness(self, m: str, point: FloatArray) -> None:
+        np.maximum(self.best_hi[m], point, out=self.best_hi[m])
+        np.minimum(self.best_lo[m], point, out=self.best_lo[m])
+
+    def _red(self, m: str) -> Reduced:
+        if m not in self._reduced:
+            self._reduced[m] = self.systems[m][0].reduced(self.withheld)
+        return self._reduced[m]
+
+    def _seed(self) -> None:
+        # a few far-apart points of the attacker's feasible set certify most cells at once
+        for m, (sys_, _) in self.systems.items():
+            red = self._red(m)
+            scale = 1.0 / (self.need_hi[m] - self.need_lo[m] + 1.0)
+            sign = np.where((np.arange(sys_.n) * 2654435761) % 7 < 3, 1.0, -1.0)
+            for w in (-scale, scale, -scale * sign, scale * sign):
+                point = self._bounded_point(red, m, w)
+                if point is not None:
+                    self._witness(m, point)
+
+    def _batch_certify(self, rounds: int = 2) -> None:
+        """One LP per measure pushing every uncertified value its way at once: a single
+        point of the feasible set often certifies many cells (cheaper than one LP each)."""
+        for _ in range(rounds):
+            progress = False
+            for m, (sys_, _) in self.systems.items():
+                cells = np.flatnonzero(self.withheld)
+                ups = [int(c) for c in cells if not self._certified(int(c), m, True)]
+                downs = [int(c) for c in cells if not self._certified(int(c), m, False)]
+                if not ups and not downs:
+                    continue
+                w = np.zeros(sys_.n)
+                w[ups] -= 1.0 / (self.need_hi[m][ups] - sys_.x[ups] + 1.0)
+                w[downs] += 1.0 / (sys_.x[downs] - self.need_lo[m][downs] + 1.0)
+                point = self._bounded_point(self._red(m), m, w)
+                if point is not None:
+                    self._witness(m, point)
+                    progress = True
+            if not progress:
+                return
+
+    def _bounded_point(self, red: Reduced, m: str, w: FloatArray) -> FloatArray | None:
+        if len(red.vars) == 0 or red.Aw.shape[0] == 0:
+            return None
+        # an upper bound keeps the LP bounded; any point inside is still a witness
+        upper = 2.0 * self.need_hi[m][red.vars] + 1.0
+        res = linprog(
+            w[red.vars],
+            A_eq=red.Aw,
+            b_eq=red.b,
+            bounds=np.column_stack([np.zeros(len(red.vars)), upper]),
+            method="highs",
+        )
+        self.lp_solves += 1
+        if res.status != 0:
+            return None
+        point = red.system.x.copy()
+        point[red.vars] = res.x
+        return point
+
+    def _ensure(self, c: int, m: str, up: bool) -> list[int]:
+        """Make sure withheld cell ``c`` is protected in measure ``m`` (upward or downward);
+        returns the cells newly withheld for it."""
+        if self._certified(c, m, up):
+            return []
+        value, point = self._red(m).extreme(c, maximize=up)
+        self.lp_solves += 1
+        if point is None:
+            if up:
+                self.best_hi[m][c] = value
+            else:
+                self.best_lo[m][c] = value
+        else:
+            self._witness(m, point)
+        if self._certified(c, m, up):
+            return []
+        return self._repair(c, m, up)
+
+    def _repair(self, c: int, m: str, up: bool) -> list[int]:
+        sys_, present = self.systems[m]
+        x = sys_.x
+        n = sys_.n
+        amount = (self.need_hi[m][c] - x[c]) if up else (x[c] - self.need_lo[m][c])
+        cost = np.where(self.withheld, 0.0, 1.0 + np.abs(x))
+        u_hi = np.where(present, np.inf, 0.0)
+        l_hi = np.where(present, x, 0.0)
+        u_lo = np.zeros(n)
+        l_lo = np.zeros(n)
+        if up:
+            u_lo[c], l_hi[c] = amount, 0.0
+        else:
+            u_hi[c], l_lo[c] = 0.0, amount
+        A = sparse.hstack([sys_.A, -sys_.A]).tocsc()
+        res = linprog(
+            np.concatenate([cost, cost]),
+            A_eq=A,
+            b_eq=np.zeros(A.shape[0]),
+            bounds=np.column_stack([np.concatenate([u_lo, l_lo]), np.concatenate([u_hi, l_hi])]),
+            method="highs",
+        )
+        self.lp_solves += 1
+        self.repairs += 1
+        if res.status != 0:
+            raise TrackerError(f"complementary suppression could not be solved ({res.message})")
+        y = res.x[:n] - res.x[n:]
+        moved = np.abs(y) > 1e-7 * max(1.0, amount)
+        new = np.flatnonzero(moved & ~self.withheld)
+        if len(new) == 0:
+            # the exact LP and the repair disagree only within tolerance: accept the witness
+            self._witness(m, x + y)
+            if up:
+                self.best_hi[m][c] = max(self.best_hi[m][c], self.need_hi[m][c])
+            else:
+                self.best_lo[m][c] = min(self.best_lo[m][c], self.need_lo[m][c])
+            return []
+        self.withheld[new] = True
+        self._reduced.clear()
+        self._witness(m, x + y)
+        return [int(i) for i in new]
+
+
+class Lattice:
+    """One table's cells on a grid with an extra "total" slot per dimension, for the box
+    pass. Cells shared with another table of the family are kept out of boxes: moving them
+    would change that table's relations too."""
+
+    def __init__(self, layout: Layout, shared: BoolArray, measures: Sequence[str]) -> None:
+        k = len(layout.spec.by)
+        domains: list[dict[Any, int]] = [{} for _ in range(k)]
+        for c in layout.coords:
+            if None not in c:
+                for d in range(k):
+                    domains[d].setdefault(c[d], len(domains[d]))
+        self.k = k
+        self.shape = tuple(len(dom) + 1 for dom in domains)
+        self.cell = np.full(self.shape, -1, dtype=np.int64)
+        self.positions: dict[int, tuple[int, ...]] = {}
+        for c, g in zip(layout.coords, layout.cells, strict=True):
+            pos = tuple(len(domains[d]) if v is None else domains[d][v] for d, v in enumerate(c))
+            self.cell[pos] = g
+            self.positions[g] = pos
+        self.blocked = shared
+        self.measures = [m for m in layout.spec.measures if m in measures]
+        self._grids: dict[str, FloatArray] | None = None
+        self._blocked: BoolArray = np.zeros(0, dtype=bool)
+        self._base_cost: FloatArray = np.zeros(0)
+
+    def best_box(
+        self, a: tuple[int, ...], prot: Protector
+    ) -> tuple[npt.NDArray[np.int64], FloatArray, dict[str, float], dict[str, float]] | None:
+        """The cheapest box through ``a`` that protects it both ways in every measure:
+        its cells, their signs and how far it can move the cell up and down."""
+        if self.k == 0 or not self.measures or self.blocked[self.cell[a]]:
+            return None
+        k = self.k
+        # boxes are indexed by their other corner b (b_d == a_d is not a box: masked out)
+        flip = []
+        for d, n in enumerate(self.shape):
+            f = np.where((np.arange(n) == n - 1) != (a[d] == n - 1), 1.0, -1.0)
+            flip.append(f.reshape([-1 if e == d else 1 for e in range(k)]))
+        if self._grids is None:
+            self._grids = {m: prot.systems[m][0].x[self.cell] for m in self.measures}
+            # a slot with no cell (fiscal years have no total across years) is never a corner
+            self._blocked = self.blocked[self.cell] | (self.cell < 0)
+            self._base_cost = 1.0 + np.abs(self._grids[self.measures[0]])
+        grids, blocked = self._grids, self._blocked
+        cost_grid = np.where(prot.withheld[self.cell], 0.0, self._base_cost)
+        cost = np.zeros(self.shape)
+        bad = np.zeros(self.shape, dtype=bool)
+        for d in range(k):
+            hit = np.zeros(self.shape[d], dtype=bool)
+            hit[a[d]] = True
+            bad |= hit.reshape([-1 if e == d else 1 for e in range(k)])
+        up = {m: np.full(self.shape, np.inf) for m in self.measures}
+        down = {m: np.full(self.shape, np.inf) for m in self.measures}
+        patterns = list(itertools.product((0, 1), repeat=k))
+        for p in patterns:
+            sl = tuple(slice(None) if p[d] else slice(a[d], a[d] + 1) for d in range(k))
+            sign = np.ones([1] * k)
+            for d in range(k):
+                if p[d]:
+                    sign = sign * flip[d]
+            bad |= blocked[sl]
+            cost += cost_grid[sl]
+            for m in self.measures:
+                v = grids[m][sl]
+                up[m] = np.minimum(up[m], np.where(sign < 0, v, np.inf))
+                down[m] = np.minimum(down[m], np.where(sign > 0, v, np.inf))
+        c = int(self.cell[a])
+        ok = ~bad
+        for m in self.measures:
+            x = prot.systems[m][0].x
+            ok &= up[m] >= prot.need_hi[m][c] - x[c]
+            ok &= down[m] >= x[c] - prot.need_lo[m][c]
+        if not ok.any():
+            return None
+        best = np.unravel_index(int(np.argmin(np.where(ok, cost, np.inf))), self.shape)
+        corners = []
+        signs = []
+        for p in patterns:
+            pos = tuple(int(best[d]) if p[d] else a[d] for d in range(k))
+            corners.append(int(self.cell[pos]))
+            sg = 1.0
+            for d in range(k):
+                if p[d]:
+                    sg *= float(flip[d].ravel()[best[d]])
+            signs.append(sg)
+        return (
+            np.array(corners, dtype=np.int64),
+            np.array(signs),
+            {m: float(up[m][best]) for m in self.measures},
+            {m: float(down[m][best]) for m in self.measures},
+        )
+
+
+def complementary(
+    cells: Cells, layouts: Sequence[Layout], reasons: list[str | None], policy: SuppressionPolicy
+) -> tuple[list[str | None], Protector]:
+    """Add ``"complementary"`` reasons until the family's audit passes."""
+    withheld = np.array([r is not None for r in reasons], dtype=bool)
+    linear = systems(cells, layouts)
+    prot = Protector(linear, withheld, policy)
+    uses = np.zeros(len(cells), dtype=np.int64)
+    for lay in layouts:
+        uses[np.unique(lay.cells)] += 1
+    shared = uses > 1
+    final = prot.run([Lattice(lay, shared, list(linear)) for lay in layouts])
+    out = [
+        r if r is not None else ("complementary" if final[i] else None)
+        for i, r in enumerate(reasons)
+    ]
+    return out, prot
