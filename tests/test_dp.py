@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import opendp.prelude as dp
 import pytest
@@ -443,7 +444,8 @@ def test_program_as_privacy_unit(tmp_path: Path) -> None:
     assert lab.budget.period == "forever"
     assert lab.budget.limit["epsilon"] == 2.0
     # the program's bounded totals: rows without a program (helpline calls) are left out
-    prep = prepare(t.scope, it.Query(measures=["activities"], where={"kind": "helpline_call"}), epsilon=1)
+    calls = it.Query(measures=["activities"], where={"kind": "helpline_call"})
+    prep = prepare(t.scope, calls, epsilon=1)
     assert prep.bounded(t.scope) == [[0.0]]
 
 
@@ -472,3 +474,31 @@ def test_bad_requests_are_explained(data: it.Tracker) -> None:
     with pytest.raises(it.ValidationError):
         lab.release(it.Query(measures=["hours"], by=["planet"]), epsilon=0.1)
     assert lab.budget.spent["epsilon"] == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"epsilon": 0}, "epsilon"),
+        ({"epsilon": -1.0}, "epsilon"),
+        ({"epsilon": float("nan")}, "epsilon"),
+        ({"epsilon": 1e-320}, "epsilon"),
+        ({"rho": 1e-320}, "rho"),
+        ({"epsilon": 1.0, "rho": 0.5}, "rho"),
+        ({"level": 2}, "level"),
+        ({"bounding": "bogus"}, "bounding"),
+        ({"postprocess": "smooth"}, "postprocess"),
+        ({"bounds": {"hours": 0}}, "bounds"),
+        ({"norm_bounds": {"visits": 1}}, "norm_bounds"),
+    ],
+)
+def test_bad_request_arguments_are_validation_errors_naming_the_field(
+    memory_tracker: it.Tracker, kwargs: dict[str, Any], field: str
+) -> None:
+    lab = memory_tracker.as_researcher("an-1")
+    q = it.Query(measures=["hours"], by=["region"], where={"fiscal_year": FY})
+    with pytest.raises(it.ValidationError) as info:
+        lab.release(q, **kwargs)
+    assert isinstance(info.value, it.TrackerError)
+    assert [p.field for p in info.value.problems] == [field]
+    assert lab.budget.spent["epsilon"] == 0.0 and lab.history() == []

@@ -30,8 +30,9 @@ class TrackerError(Exception):
     """Base of every error this library raises on purpose."""
 
 
-class ValidationError(TrackerError):
-    """A record (or a query) broke one or more rules; ``problems`` lists every one."""
+class ValidationError(TrackerError, ValueError):
+    """A record, a query or a request's argument broke one or more rules; ``problems`` lists
+    every one, each naming its field. Also a ``ValueError``, as a bad argument is."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems: tuple[Problem, ...] = tuple(problems)
@@ -44,6 +45,11 @@ class ValidationError(TrackerError):
     @property
     def fields(self) -> set[str]:
         return {p.field for p in self.problems}
+
+
+def invalid(field: str, code: str, message: str) -> ValidationError:
+    """The error for one bad argument: ``raise invalid("epsilon", "range", "must be …")``."""
+    return ValidationError([Problem(field, code, message)])
 
 
 class ProfileError(TrackerError):

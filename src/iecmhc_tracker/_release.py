@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._dp import half_width
+from ._errors import invalid
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,9 +48,11 @@ def check_postprocess(postprocess: Sequence[str] | str | None) -> tuple[str, ...
     asked = (postprocess,) if isinstance(postprocess, str) else tuple(postprocess or ())
     unknown = [p for p in asked if p not in POSTPROCESSING]
     if unknown:
-        raise ValueError(
+        raise invalid(
+            "postprocess",
+            "unknown",
             f"unknown post-processing {', '.join(map(repr, unknown))}; "
-            f"choose from {', '.join(POSTPROCESSING)} (or none)"
+            f"choose from {', '.join(POSTPROCESSING)} (or none)",
         )
     return tuple(p for p in POSTPROCESSING if p in asked)
 

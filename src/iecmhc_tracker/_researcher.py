@@ -18,7 +18,7 @@ import attrs
 
 from . import _dp
 from ._cache import ReleaseCache, canonical_key, store_identity
-from ._errors import BudgetExceeded, Forbidden, ValidationError
+from ._errors import BudgetExceeded, Forbidden, ValidationError, invalid
 from ._errors import Problem as _Problem
 from ._measures import MEASURES
 from ._profile import Profile
@@ -75,7 +75,9 @@ class ResearcherSession:
 
     def __init__(self, scope: Scope, analyst: str, cache: ReleaseCache) -> None:
         if not isinstance(analyst, str) or not analyst.strip():
-            raise ValueError("name the analyst, e.g. tracker.as_researcher('analyst-1')")
+            raise invalid(
+                "analyst", "required", "name the analyst, e.g. tracker.as_researcher('analyst-1')"
+            )
         self.__scope = scope
         self.__cache = cache
         self.analyst = analyst
@@ -132,7 +134,7 @@ class ResearcherSession:
         t = self.__scope
         steps = check_postprocess(postprocess)
         if not 0 < level < 1:
-            raise ValueError("level must lie strictly between 0 and 1, e.g. 0.95")
+            raise invalid("level", "range", "level must lie strictly between 0 and 1, e.g. 0.95")
         prep = prepare(
             t,
             query,
@@ -334,7 +336,7 @@ def prepare(
     profile = scope.profile
     policy = profile.dp
     if epsilon is not None and rho is not None:
-        raise ValueError("give epsilon (Laplace) or rho (Gaussian), not both")
+        raise invalid("rho", "conflict", "give epsilon (Laplace) or rho (Gaussian), not both")
     mechanism = "gaussian" if rho is not None else "laplace"
     amount: Any = rho if rho is not None else epsilon
     if amount is None:
@@ -343,12 +345,18 @@ def prepare(
     if isinstance(amount, bool) or not (
         isinstance(amount, int | float) and amount > 0 and math.isfinite(amount)
     ):
-        raise ValueError(f"{currency} must be a positive finite number, not {amount!r}")
+        raise invalid(
+            currency, "range", f"{currency} must be a positive finite number, not {amount!r}"
+        )
     if mechanism == "gaussian" and not 0 < delta < 1:
-        raise ValueError("delta must lie strictly between 0 and 1, e.g. 1e-6")
+        raise invalid("delta", "range", "delta must lie strictly between 0 and 1, e.g. 1e-6")
     how = bounding or policy.bounding
     if how not in _dp.BOUNDINGS:
-        raise ValueError(f"bounding must be one of {', '.join(_dp.BOUNDINGS)}")
+        raise invalid(
+            "bounding",
+            "unknown",
+            f"bounding must be one of {', '.join(_dp.BOUNDINGS)}, not {how!r}",
+        )
 
     compiled = compile_query(query, profile)
     clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
@@ -371,6 +379,14 @@ def prepare(
         )
         for m in names
     ]
+    share = float(amount) / len(names)
+    if not all(math.isfinite(v / share) and math.isfinite(v / math.sqrt(share)) for v in sens):
+        # the noise scale (sensitivity over the budget) overflows: no finite noise gives it
+        raise invalid(
+            currency,
+            "range",
+            f"{currency} = {amount!r} is too small to release anything; use e.g. 0.1 to 2",
+        )
     plan = _dp.plan(
         mechanism,
         float(amount),
@@ -414,11 +430,17 @@ def _bounds(
     for label, asked, have in (("bounds", bounds, clip), ("norm_bounds", norm_bounds, norms)):
         for m, v in (asked or {}).items():
             if m not in have:
-                raise ValueError(f"{label} names {m!r}, which the query does not release")
+                raise invalid(
+                    label, "unknown", f"{label} names {m!r}, which the query does not release"
+                )
             if isinstance(v, bool) or not (isinstance(v, int | float) and math.isfinite(v)):
-                raise ValueError(f"{label}[{m!r}] must be a positive number, not {v!r}")
+                raise invalid(
+                    label, "range", f"{label}[{m!r}] must be a positive number, not {v!r}"
+                )
             if v <= 0:
-                raise ValueError(f"{label}[{m!r}] must be a positive number, not {v!r}")
+                raise invalid(
+                    label, "range", f"{label}[{m!r}] must be a positive number, not {v!r}"
+                )
             if v > have[m]:
                 raise Forbidden(
                     f"{label}[{m!r}] = {v:g} would loosen the profile's bound of {have[m]:g}; "
