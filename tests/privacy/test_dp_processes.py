@@ -7,21 +7,18 @@ unreachable these tests skip with the reason, unless IECMHC_REQUIRE_SERVICES=1 (
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import iecmhc_tracker as it
+from conftest import wipe_database
 
 TODAY = "2026-11-01"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=test"
 
 CHILD = textwrap.dedent(
     """
@@ -54,35 +51,21 @@ CHILD = textwrap.dedent(
 )
 
 
-def _require_services() -> bool:
-    return os.environ.get("IECMHC_REQUIRE_SERVICES") == "1"
-
-
-@pytest.fixture(scope="module")
-def pg_url() -> Iterator[str]:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except Exception as exc:
-        if _require_services():
-            pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is required but unreachable: {exc}")
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 unreachable: {exc}")
-    name = f"iecmhc_dp_{uuid.uuid4().hex[:10]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.services),
+        pytest.param("mariadb", marks=pytest.mark.services),
+    ]
+)
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every persisted backend: the ledger is the store's, so every store is raced."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'tracker.db'}"
-    base: str = request.getfixturevalue("pg_url")
-    # a fresh schema-less namespace per test: a table prefix of its own
+    base: str = request.getfixturevalue(
+        "pg_url" if request.param == "postgresql" else "mariadb_url"
+    )
+    wipe_database(base)
     return base
 
 

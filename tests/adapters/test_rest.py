@@ -43,7 +43,7 @@ def consultation(**over: object) -> dict[str, object]:
     return d
 
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()

@@ -18,7 +18,7 @@ from hypothesis import given
 import iecmhc_tracker as it
 from strategies import TODAY, activities
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ("illinois", "california", "montana")
 PROFILES = {name: it.load_profile(name) for name in SHIPPED}
 

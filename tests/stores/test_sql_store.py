@@ -161,7 +161,6 @@ IMPORTER = textwrap.dedent(
     """
     import sys, uuid
     from iecmhc_tracker.stores import SQLStore
-    sys.path.insert(0, sys.argv[3])
     from iecmhc_tracker.stores.testing import make_rows
 
     url, n = sys.argv[1], int(sys.argv[2])
@@ -216,8 +215,7 @@ def _wait_until_writing(url: str, timeout: float = 60) -> None:
     "sql_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.services)], indirect=True
 )
 def test_a_killed_import_leaves_all_or_nothing_and_a_rerun_completes(sql_url: str) -> None:
-    tests = str(Path(__file__).parent)
-    args = [sys.executable, "-c", IMPORTER, sql_url, str(N_KILL), tests]
+    args = [sys.executable, "-c", IMPORTER, sql_url, str(N_KILL)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "start"
@@ -466,3 +464,51 @@ def test_record_many_tells_the_store_how_big_a_batch_is(
         assert len(drops) == 2  # the first batch (200 >= 150) only
     assert _count(url) == 500
     assert {"ix_activities_consultant", "ix_activities_program"} <= _index_names(url)
+
+
+OPENER = textwrap.dedent(
+    """
+    import pathlib, sys, time
+    from iecmhc_tracker.stores import SQLStore
+    url, go, me = sys.argv[1], pathlib.Path(sys.argv[2]), sys.argv[3]
+    pathlib.Path(f"{go}.{me}.ready").touch()
+    while not go.exists():  # both processes open the store at the same moment
+        time.sleep(0.001)
+    store = SQLStore(url)
+    print(store.migrated_from or "new")
+    store.close()
+    """
+)
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("scheme", ["mariadb+pymysql", "mysql+pymysql"])
+def test_two_processes_open_one_empty_mariadb_store_at_once(
+    mariadb_url: str, scheme: str, tmp_path: Path
+) -> None:
+    # both names of the dialect take the migration lock: without it both create the tables
+    from conftest import wipe_database
+
+    wipe_database(mariadb_url)
+    url = scheme + "://" + mariadb_url.split("://", 1)[1]
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, url, str(go), str(i)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + 60
+    while not all((tmp_path / f"go.{i}.ready").exists() for i in range(2)):
+        assert time.monotonic() < deadline, "the openers did not start"
+        time.sleep(0.01)
+    go.touch()
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-1500:] for o in outs]
+    # one created the schema, the other found it current
+    assert sorted(o[0].strip() for o in outs) == sorted(["new", SCHEMA_VERSION])
+    assert _sql(mariadb_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_VERSION,)]
+    assert _tables(mariadb_url) == TABLES
