@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ._errors import ProfileError, StorageError, TrackerError
-from ._profile import Profile, load_profile
-from ._tracker import DEFAULT_URL, Tracker
+from .._errors import ProfileError, StorageError, TrackerError
+from .._profile import Profile, load_profile
+from .._tracker import DEFAULT_URL, Tracker
 
 console = Console()
 err = Console(stderr=True)
