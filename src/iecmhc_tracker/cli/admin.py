@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from .._errors import TrackerError
-from .._profile import load_profile
+from .._profile import load_profile, profile_path
 from ..stores import SQLStore
-from .common import DEFAULT_DB, EXIT_USAGE, DbOption, console, fail
+from .common import DEFAULT_DB, EXIT_REFUSED, EXIT_USAGE, DbOption, console, fail
 
 profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True)
 
@@ -43,9 +42,12 @@ def init(
 def profile_check(path: Annotated[str, typer.Argument(help="Profile name or TOML file")]) -> None:
     """Load a profile and report what it defines (or the first fault, with its line)."""
     try:
-        p = load_profile(Path(path) if Path(path).exists() else path)
+        p = load_profile(path)
     except TrackerError as exc:
-        raise fail(exc, EXIT_USAGE if not Path(path).exists() else 1) from None
+        # a file that is there but faulty is refused; a name or file that is not there is usage
+        file = profile_path(path)
+        found = file is not None and file.exists()
+        raise fail(exc, EXIT_REFUSED if found else EXIT_USAGE) from None
     console.print(
         f"[green]ok[/] {p.label}: {len(p.counties)} counties, {len(p.regions)} regions, "
         f"{len(p.kinds)} activity kinds, {len(p.tables)} published tables, "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -36,7 +35,7 @@ def fail(exc: Exception | str, code: int = EXIT_REFUSED) -> typer.Exit:
 
 def load(profile: str) -> Profile:
     try:
-        return load_profile(Path(profile) if Path(profile).suffix == ".toml" else profile)
+        return load_profile(profile)
     except ProfileError as exc:
         raise fail(exc, EXIT_USAGE) from None
 
