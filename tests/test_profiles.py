@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import iecmhc_tracker as it
-from iecmhc_tracker._profile import _read
+from iecmhc_tracker._profile import _read, profile_path
 
 
 def test_shipped_profiles_have_their_states_shape() -> None:
@@ -127,3 +127,15 @@ def test_invalid_toml_and_missing_files(tmp_path: Path) -> None:
         it.load_profile("atlantis")
     with pytest.raises(it.ProfileError, match="cannot read"):
         it.load_profile(tmp_path / "missing.toml")
+
+
+def test_a_shipped_name_is_a_name_and_anything_else_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert profile_path("montana") is None and profile_path(Path("montana")) is None
+    assert profile_path("lakeshore.toml") == Path("lakeshore.toml")
+    assert profile_path("atlantis") == Path("atlantis")  # load_profile refuses it as a name
+    # a file in the working directory does not shadow a shipped profile's name
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "illinois").write_text("not a profile")
+    assert profile_path("illinois") is None and it.load_profile("illinois").label == "Illinois"

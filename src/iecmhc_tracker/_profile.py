@@ -236,7 +236,8 @@ class Profile:
 
 def load_profile(name_or_path: str | Path = "illinois") -> Profile:
     """Load a shipped profile by name (``"illinois"``, ``"california"``, ``"montana"``) or a
-    TOML file by path. Raises :class:`ProfileError` naming file, line and key for any fault."""
+    TOML file by path (:func:`profile_path` tells which). Raises :class:`ProfileError` naming
+    file, line and key for any fault."""
     if isinstance(name_or_path, Profile):
         return name_or_path
     text, source = _read(name_or_path)
@@ -247,12 +248,20 @@ def load_profile(name_or_path: str | Path = "illinois") -> Profile:
     return _Builder(text, source).build(data)
 
 
+def profile_path(name_or_path: str | Path) -> Path | None:
+    """The one rule telling a profile's name from a path: ``None`` for the name of a shipped
+    profile (:data:`SHIPPED`), else the path of the TOML file it names. A bare word that is
+    neither shipped nor a file is then refused by :func:`load_profile` as an unknown name."""
+    s = str(name_or_path)
+    return None if s in SHIPPED else Path(s)
+
+
 def _read(name_or_path: str | Path) -> tuple[str, str]:
     s = str(name_or_path)
-    if s in SHIPPED:
+    path = profile_path(s)
+    if path is None:
         ref = resources.files("iecmhc_tracker") / "profiles" / f"{s}.toml"
         return ref.read_text(encoding="utf-8"), f"profiles/{s}.toml"
-    path = Path(s)
     if not path.suffix and not path.exists():
         raise ProfileError(
             f"unknown profile {s!r}: give one of {', '.join(SHIPPED)} or the path of a TOML file"

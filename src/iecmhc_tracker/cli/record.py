@@ -8,10 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ._cli_common import DEFAULT_DB, DbOption, ProfileOption, console, err, fail, open_tracker
-from ._errors import TrackerError, ValidationError
-from ._profile import Profile
-from ._validate import field_problems
+from .._errors import TrackerError, ValidationError
+from .._profile import Profile
+from .._validate import field_problems
+from .common import DEFAULT_DB, DbOption, ProfileOption, console, err, fail, open_tracker
 
 LIST_FIELDS = ("methods", "competencies")
 OPTIONAL = (

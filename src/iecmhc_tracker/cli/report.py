@@ -9,7 +9,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ._cli_common import (
+from .._errors import TrackerError
+from .._reports import funding_data, funding_html, to_csv, to_json
+from .._tracker import Tracker
+from .common import (
     DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
@@ -18,9 +21,6 @@ from ._cli_common import (
     fail,
     open_tracker,
 )
-from ._errors import TrackerError
-from ._reports import funding_data, funding_html, to_csv, to_json
-from ._tracker import Tracker
 
 report_app = typer.Typer(help="Write a report as HTML, CSV or JSON.", no_args_is_help=True)
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from ._errors import ProfileError, StorageError, TrackerError
-from ._profile import Profile, load_profile
-from ._tracker import DEFAULT_URL, Tracker
+from .._errors import ProfileError, StorageError, TrackerError
+from .._profile import Profile, load_profile
+from .._tracker import DEFAULT_URL, Tracker
 
 console = Console()
 err = Console(stderr=True)
@@ -36,7 +35,7 @@ def fail(exc: Exception | str, code: int = EXIT_REFUSED) -> typer.Exit:
 
 def load(profile: str) -> Profile:
     try:
-        return load_profile(Path(profile) if Path(profile).suffix == ".toml" else profile)
+        return load_profile(profile)
     except ProfileError as exc:
         raise fail(exc, EXIT_USAGE) from None
 

@@ -1,4 +1,4 @@
-"""The ``iecmhc`` command line: each command group lives in its own small module."""
+"""``iecmhc demo``: synthetic activity into an embedded store, then the state dashboard."""
 
 from __future__ import annotations
 
@@ -10,35 +10,16 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from ._cli_common import EXIT_USAGE, DbOption, ProfileOption, console, fail
-from ._cli_import import import_, init
-from ._cli_record import record
-from ._cli_reports import report_app
-from ._cli_research import budget, query
-from ._errors import TrackerError
-from ._profile import load_profile
-from ._reports import dashboard_html, format_number, funding_data, funding_html
-from ._synthetic import generate
-from ._tracker import Tracker
+from .._errors import TrackerError
+from .._reports import dashboard_html, format_number, funding_data, funding_html
+from .._synthetic import generate
+from .._tracker import Tracker
+from .common import EXIT_USAGE, DbOption, ProfileOption, console, fail
 
-app = typer.Typer(
-    help="Track IECMHC activity and publish privacy-safe statewide numbers.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-profile_app = typer.Typer(help="Work with state profiles.", no_args_is_help=True)
-app.add_typer(profile_app, name="profile")
-app.add_typer(report_app, name="report")
-app.command()(record)
-app.command()(query)
-app.command()(budget)
-app.command(name="import")(import_)
-app.command()(init)
 #: the demo's embedded store: re-running the demo finds its activities already stored
 DEMO_DB = "sqlite:///demo-output/demo.db"
 
 
-@app.command()
 def demo(
     db: DbOption = DEMO_DB,
     profile: ProfileOption = "illinois",
@@ -96,21 +77,3 @@ def _print_headlines(
         f"({duplicates:,} were already there)",
         soft_wrap=True,
     )
-
-
-@profile_app.command("check")
-def profile_check(path: Annotated[str, typer.Argument(help="Profile name or TOML file")]) -> None:
-    """Load a profile and report what it defines (or the first fault, with its line)."""
-    try:
-        p = load_profile(Path(path) if Path(path).exists() else path)
-    except TrackerError as exc:
-        raise fail(exc, EXIT_USAGE if not Path(path).exists() else 1) from None
-    console.print(
-        f"[green]ok[/] {p.label}: {len(p.counties)} counties, {len(p.regions)} regions, "
-        f"{len(p.kinds)} activity kinds, {len(p.tables)} published tables, "
-        f"fiscal year starts in month {p.fiscal_year_start_month}"
-    )
-
-
-def main() -> None:
-    app()

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from ._cli_common import (
+from .._errors import TrackerError
+from .._query import Query
+from .common import (
     DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
@@ -18,8 +20,6 @@ from ._cli_common import (
     fail,
     open_tracker,
 )
-from ._errors import TrackerError
-from ._query import Query
 
 AnalystOption = Annotated[str, typer.Option("--analyst", help="Your analyst id")]
 INT_DIMENSIONS = ("fiscal_year", "quarter")

@@ -1,4 +1,4 @@
-"""``iecmhc import`` (bulk CSV/JSON import with a progress bar) and ``iecmhc init``."""
+"""``iecmhc import``: bulk CSV/JSON import with a progress bar and a rejected-row report."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._cli_common import (
+from .._errors import StorageError, TrackerError
+from .common import (
     DEFAULT_DB,
     EXIT_REFUSED,
     EXIT_USAGE,
@@ -21,8 +22,6 @@ from ._cli_common import (
     fail,
     open_tracker,
 )
-from ._errors import StorageError, TrackerError
-from .stores import SQLStore
 
 SHOWN = 50  # rejected problems printed; the rest are counted
 
@@ -175,27 +174,3 @@ def import_(
     if len(result.rejected) > SHOWN:
         console.print(f"… and {len(result.rejected) - SHOWN:,} more problems")
     raise typer.Exit(EXIT_REFUSED)
-
-
-def init(
-    db: DbOption = DEFAULT_DB,
-    table_prefix: Annotated[
-        str, typer.Option("--table-prefix", help="Prefix of every table (embedding)")
-    ] = "",
-) -> None:
-    """Create the store's tables, or migrate them to this version's schema."""
-    if db.startswith("memory://"):
-        console.print("memory:// keeps nothing; there is nothing to create")
-        return
-    try:
-        store = SQLStore(db, table_prefix=table_prefix)
-    except TrackerError as exc:
-        raise fail(exc, EXIT_USAGE) from None
-    before = store.migrated_from
-    store.close()
-    if before == store.revision:
-        console.print(f"{store} is up to date (schema {store.revision})", highlight=False)
-    elif before:
-        console.print(f"{store} migrated from {before} to {store.revision}", highlight=False)
-    else:
-        console.print(f"{store} created at schema {store.revision}", highlight=False)
