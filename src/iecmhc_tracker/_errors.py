@@ -1,4 +1,22 @@
-"""The one error hierarchy of the library: everything raised on purpose is a TrackerError."""
+"""The one error hierarchy of the library: everything raised on purpose is a TrackerError.
+
+::
+
+    TrackerError
+    ├── ValidationError      a record, query or argument broke rules; .problems names each field
+    │                        (also a ValueError)
+    ├── ProfileError         a profile could not be loaded: file, line and key
+    ├── StorageError         the store failed or refused; every driver error becomes one
+    │   ├── ConflictError    an id stored with other content, or a change one may not make
+    │   ├── NotFound         no such activity (or not the caller's)
+    │   └── SchemaVersionError  the database is newer than this library
+    └── PrivacyError         a request would break the privacy policy
+        ├── Forbidden        a role asked for what it may not see
+        └── BudgetExceeded   a release would spend more than is left
+
+Messages say what was wrong and how to fix it, and never echo a value screened as personal
+data.
+"""
 
 from __future__ import annotations
 
