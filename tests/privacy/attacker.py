@@ -815,7 +815,7 @@ class _Program:
         best = float(lp.fun)
         if self.integral and integ.any():
             frac = np.abs(lp.x - np.round(lp.x))[integ.astype(bool)]
-            limits = (min(QUICK, self.time_limit), self.time_limit)
+            limits = (QUICK, self.time_limit) if self.time_limit > QUICK else (self.time_limit,)
             for limit in limits if frac.size and frac.max() > 1e-7 else ():
                 res = milp(
                     c,
