@@ -1,0 +1,1 @@
+"""Attacks on the suppressed state tables (see README.md)."""
