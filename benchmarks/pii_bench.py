@@ -5,7 +5,9 @@
 Notes of about 300 characters are made by joining consecutive corpus notes
 (``tests/pii_corpus/``), so each holds a mix of clean text, names, numbers and dates. Each is
 screened ``REPEATS`` times after a warm-up; the median and the 99th percentile of the per-note
-wall time are printed, then recall and false positives on the tuning and held-out notes.
+wall time are printed (over every run, and over each note's best run: on a shared machine the
+first p99 holds the scheduler's pauses too), then recall and false positives on the tuning
+and held-out notes.
 """
 
 from __future__ import annotations
@@ -61,16 +63,20 @@ def main(profile_name: str = "illinois", repeats: int = 20) -> None:
     for text in batch:  # warm-up: compiled patterns, the gazetteer
         run(text)
     times: list[float] = []
+    best = [float("inf")] * len(batch)
     for _ in range(repeats):
-        for text in batch:
+        for i, text in enumerate(batch):
             start = time.perf_counter()
             run(text)
-            times.append(time.perf_counter() - start)
-    times.sort()
-    median = statistics.median(times) * 1e3
-    p99 = times[int(len(times) * 0.99)] * 1e3
+            elapsed = time.perf_counter() - start
+            times.append(elapsed)
+            best[i] = min(best[i], elapsed)
     print(f"{profile_name}: {len(batch)} notes of 300 characters x {repeats}")
-    print(f"screen per note: median {median:.3f} ms, p99 {p99:.3f} ms")
+    for label, values in (("every run", times), ("each note's best run", best)):
+        values = sorted(values)
+        median = statistics.median(values) * 1e3
+        p99 = values[int(len(values) * 0.99)] * 1e3
+        print(f"screen per note, {label}: median {median:.3f} ms, p99 {p99:.3f} ms")
     for split in ("tune", "heldout"):
         found, expected, flagged, clean = figures(run, split)
         print(

@@ -38,6 +38,8 @@ class Detector:
     kind: str
     label: str
     find: Callable[[str, frozenset[str]], Iterable[Span]] = attrs.field(repr=False)
+    #: the fewest digits a text has where ``find`` can find anything (a cheap pre-check)
+    min_digits: int = 0
 
     def __call__(self, text: str, languages: frozenset[str]) -> list[Span]:
         return sorted(set(self.find(text, languages)))
@@ -285,7 +287,14 @@ def _dob_pattern(languages: frozenset[str]) -> re.Pattern[str]:
     )
 
 
+#: a lower-cased text without any of these holds no date-of-birth cue
+_DOB_STEMS = ("born", "dob", "d.o.b", "birth", "bday", "b.", "naci", "cumplea", "nac.")
+
+
 def _date_of_birth(text: str, languages: frozenset[str]) -> Iterator[Span]:
+    low = text.lower()
+    if text.isascii() and not any(stem in low for stem in _DOB_STEMS):
+        return
     for m in _dob_pattern(languages).finditer(text):
         yield m.start(), m.end(1)
 
@@ -310,16 +319,25 @@ _ADDRESS_ES = re.compile(
 _BOX_ES = re.compile(r"\b(?:apartado postal|apdo\.?|casilla postal)\s*#?\s*\d+", re.IGNORECASE)
 
 
+_ES_STREET_WORDS = (
+    "calle", "c/", "avenida", "avda", "av.", "paseo", "camino", "carretera", "privada",
+    "callej", "calzada", "bulevar", "boulevard", "cerrada", "andador",
+)  # fmt: skip
+
+
 def _address(text: str, languages: frozenset[str]) -> Iterator[Span]:
     yield from (m.span() for m in _ADDRESS_EN.finditer(text))
-    if "en" in languages:
+    low = text.lower()
+    if "en" in languages and "box" in low:
         for m in _BOX_EN.finditer(text):
             if m.group().lower().startswith("box") and not _BOX_CONTEXT.search(text):
                 continue
             yield m.span()
+    if "en" in languages and ("apt" in low or "apartment" in low or "unit" in low):
         yield from (m.span() for m in _UNIT_EN.finditer(text))
-    if "es" in languages:
+    if "es" in languages and any(w in low for w in _ES_STREET_WORDS):
         yield from (m.span() for m in _ADDRESS_ES.finditer(text))
+    if "es" in languages and ("apartado" in low or "apdo" in low or "casilla" in low):
         yield from (m.span() for m in _BOX_ES.finditer(text))
 
 
@@ -551,25 +569,27 @@ class _Token(NamedTuple):
 
 def _tokens(text: str) -> list[_Token]:
     out: list[_Token] = []
+    append = out.append
     for m in _WORD.finditer(text):
         word = m.group()
-        dotted = word.endswith(".")
-        word = word.rstrip(".")
-        possessive = word[-2:] in ("'s", "’s")
-        if possessive:
-            word = word[:-2]
-        elif word[-1:] in ("'", "’"):
-            word = word[:-1]
-        if not word:
-            continue
         start = m.start()
-        capital = word[0].isupper() and not (len(word) > 1 and word.isupper())
+        dotted = word[-1] == "."
+        if dotted:
+            word = word[:-1]
+        possessive = False
+        if "'" in word or "’" in word:
+            possessive = word[-2:] in ("'s", "’s")
+            word = word[:-2] if possessive else word.rstrip("'’")
+            if not word:
+                continue
+        key = word.lower() if word.isascii() else _fold(word)
+        if not word[0].isupper():
+            append(_Token(start, start + len(word), word, key, False, possessive, dotted, False))
+            continue
+        capital = len(word) == 1 or not word.isupper()
         before = text[max(0, start - 4) : start].rstrip()
         initial = not before or before[-1] in _SENTENCE_MARKS
-        key = word.lower() if word.isascii() else _fold(word)
-        out.append(
-            _Token(start, start + len(word), word, key, capital, possessive, dotted, initial)
-        )
+        append(_Token(start, start + len(word), word, key, capital, possessive, dotted, initial))
     return out
 
 
@@ -638,6 +658,13 @@ class _Names:
             return True
         if self._family(tokens, i) or (t.possessive and self.strong_first(t)):
             return True
+        if (
+            t.possessive
+            and self.name_like(t)
+            and i + 1 < len(tokens)
+            and tokens[i + 1].key in self.kin
+        ):
+            return True  # "Destiny's grandmother": even a name that is also a word
         if self.lone_first(t) and self._surname_follows(tokens, i):
             return True
         if self.lone_first(t) and self._bare_ok(tokens, i, text):
@@ -778,24 +805,24 @@ class Screen:
         names = _Names(langs, places)
         self.detectors: tuple[Detector, ...] = (
             Detector("email", "an e-mail address", _email),
-            Detector("phone", "a phone number", _phone),
-            Detector("ssn", "a social security number", _ssn),
-            Detector("itin", "a taxpayer identification number (ITIN)", _itin),
-            Detector("medicaid_id", "a Medicaid number", _medicaid),
-            Detector("case_number", "a case number", _case),
-            Detector("record_number", "a record or ID number", _record),
-            Detector("date_of_birth", "a date of birth", _date_of_birth),
-            Detector("address", "a street address or post-office box", _address),
+            Detector("phone", "a phone number", _phone, min_digits=7),
+            Detector("ssn", "a social security number", _ssn, min_digits=9),
+            Detector("itin", "a taxpayer identification number (ITIN)", _itin, min_digits=9),
+            Detector("medicaid_id", "a Medicaid number", _medicaid, min_digits=4),
+            Detector("case_number", "a case number", _case, min_digits=4),
+            Detector("record_number", "a record or ID number", _record, min_digits=4),
+            Detector("date_of_birth", "a date of birth", _date_of_birth, min_digits=1),
+            Detector("address", "a street address or post-office box", _address, min_digits=1),
             Detector("name", "a person's name", lambda text, _langs: names(text)),
         )
 
     def __call__(self, text: str) -> list[Hit]:
         """What the detectors find in ``text``: one hit per kind, in a fixed order."""
         hits: list[Hit] = []
-        digits = any(c.isdigit() for c in text)
+        digits = sum(map(str.isdigit, text))
         for d in self.detectors:
-            if not digits and d.kind not in ("email", "name"):
-                continue  # every other detector needs a digit
+            if digits < d.min_digits:
+                continue
             spans = d(text, self.languages)
             if spans:
                 hits.append(Hit(d.kind, d.label, tuple(spans)))
