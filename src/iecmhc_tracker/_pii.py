@@ -162,8 +162,18 @@ def _digit_context(text: str, start: int, end: int) -> bool:
     return text[max(0, start - 1) : start] in ("#", "$") or text[end : end + 1] in ("%",)
 
 
+#: the last four digits of an SSN: "SSN ending in 6789", "últimos 4 del seguro social: 1234"
+_SSN_TAIL = re.compile(
+    r"\b(?:ssn|social security(?: number)?|seguro social)\b[^.;\n\d]{0,20}?"
+    r"(?:ending(?: in)?|last (?:4|four)(?: digits)?|termina(?: en)?|[uú]ltimos (?:4|cuatro))"
+    r"[^.;\n\d]{0,10}(\d{4})(?!\d)",
+    re.IGNORECASE,
+)
+
+
 def _ssn(text: str, languages: frozenset[str]) -> Iterator[Span]:
-    return (span for kind, span in _nine_digit(text, languages) if kind == "ssn")
+    yield from (span for kind, span in _nine_digit(text, languages) if kind == "ssn")
+    yield from (m.span(1) for m in _SSN_TAIL.finditer(text))
 
 
 def _itin(text: str, languages: frozenset[str]) -> Iterator[Span]:
@@ -207,8 +217,14 @@ _SPECIFIC_RECORD_CUE = (
 def _numbers(text: str) -> tuple[Span, ...]:
     """The spans of tokens with at least four digits: what a cued detector looks before."""
     return tuple(
-        m.span() for m in _NUMBER.finditer(text) if sum(c.isdigit() for c in m.group()) >= 4
+        m.span()
+        for m in _NUMBER.finditer(text)
+        if sum(c.isdigit() for c in m.group()) >= 4 and not _YEAR.fullmatch(m.group())
     )
+
+
+#: a year is no identifying number ("in case 2025 funding is cut")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 @functools.cache
@@ -262,7 +278,7 @@ _MONTHS_ES = (
 _NUMERIC_DATE = r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.-]\d{1,2}(?:[/.-]\d{2,4})?|(?:19|20)\d\d\b"
 _DOB_CUE = {
     "en": r"born|d\.?o\.?b\.?|date of birth|birth ?date|birthday|bday|b\.",
-    "es": r"fecha de nacimiento|f\. ?de nac\.?|naci[oó]|nacid[oa]|cumplea[nñ]os",
+    "es": r"fecha de nac(?:imiento|\.)?|f\. ?de nac\.?|naci[oó]|nacid[oa]|cumplea[nñ]os",
 }
 _DOB_LINK = {
     "en": r"on|in|is|was|of|date|:|-|,",
@@ -314,7 +330,9 @@ _UNIT_EN = re.compile(r"\b(?:apt|apartment|unit)\.?\s*#?\s*\d+[a-z]?\b", re.IGNO
 _ADDRESS_ES = re.compile(
     r"\b(?i:calle|c/|avenida|avda\.?|av\.|paseo|camino|carretera|privada|callej[oó]n|calzada|"
     r"bulevar|boulevard|cerrada|andador)\s+"
-    r"(?:(?:de|del|la|las|los|el)\s+)?(?:[A-ZÁÉÍÓÚÑ][\w'.-]*\s+){1,4}(?:n[uú]m\.?\s*|#\s*)?\d{1,5}\b"
+    r"(?:(?:de|del|la|las|los|el)\s+)?(?:[A-ZÁÉÍÓÚÑ][\w'.-]*\s+|\d{1,2}\s+(?:de\s+)?[A-ZÁÉÍÓÚÑ]\w*\s+)"
+    r"(?:(?:[A-ZÁÉÍÓÚÑ][\w'.-]*|\d{1,2}|de|del|la|las|los|el)\s+){0,4}"
+    r"(?:n[uú]m\.?\s*|#\s*)?\d{1,5}\b"
 )
 _BOX_ES = re.compile(r"\b(?:apartado postal|apdo\.?|casilla postal)\s*#?\s*\d+", re.IGNORECASE)
 
@@ -514,7 +532,10 @@ STOP_PHRASES: tuple[str, ...] = (
 
 def _phrase(phrase: str) -> str:
     """A stop phrase as a pattern: any spacing, a title's dot optional ("Dr Seuss")."""
-    words = [re.escape(w.rstrip(".")) + (r"\.?" if w.endswith(".") else "") for w in phrase.split()]
+    words = [
+        re.escape(w.rstrip(".")).replace("'", "['’]") + (r"\.?" if w.endswith(".") else "")
+        for w in phrase.split()
+    ]
     return r"(?<!\w)" + r"\s*".join(words) + r"(?!\w)"
 
 
@@ -524,7 +545,9 @@ class _Phrases:
     def __init__(self, phrases: Iterable[str]) -> None:
         by_first: dict[str, list[str]] = {}
         for p in phrases:
-            by_first.setdefault(_fold(p.split()[0].rstrip(".")), []).append(p)
+            first = _fold(p.split()[0].rstrip("."))
+            first = first[:-2] if first.endswith("'s") else first.rstrip("'")
+            by_first.setdefault(first, []).append(p)
         self.by_first = {
             first: re.compile(
                 "|".join(_phrase(p) for p in sorted(group, key=len, reverse=True)), re.IGNORECASE
@@ -550,6 +573,8 @@ _PLACE_AFTER = _words(
     heights hills grove lake river institute foundation hall building campus house
     condado escuela centro programa parque iglesia clinica hospital
     room classroom class group team club corner time week day salon grupo equipo
+    office offices department station store branch location headquarters facility sites
+    oficina oficinas sede
     """
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*\.?")
@@ -806,7 +831,7 @@ class Screen:
         self.detectors: tuple[Detector, ...] = (
             Detector("email", "an e-mail address", _email),
             Detector("phone", "a phone number", _phone, min_digits=7),
-            Detector("ssn", "a social security number", _ssn, min_digits=9),
+            Detector("ssn", "a social security number", _ssn, min_digits=4),
             Detector("itin", "a taxpayer identification number (ITIN)", _itin, min_digits=9),
             Detector("medicaid_id", "a Medicaid number", _medicaid, min_digits=4),
             Detector("case_number", "a case number", _case, min_digits=4),
