@@ -147,11 +147,11 @@ def _nine_digit_run(text: str, languages: frozenset[str]) -> Iterator[tuple[str,
         before = text[max(0, m.start() - 40) : m.start()]
         if _medicaid_cue(languages).search(before) or _case_cue_any(languages).search(before):
             continue
-        if area[0] == "9":
-            if int(group) in _ITIN_GROUPS or "itin" in before.lower():
+        cued = ssn_cue.search(before) is not None
+        if "itin" in before.lower() or (area[0] == "9" and not cued):
+            if "itin" in before.lower() or int(group) in _ITIN_GROUPS:
                 yield "itin", m.span()
             continue
-        cued = ssn_cue.search(before) is not None
         shaped = area not in ("000", "666") and group != "00" and serial != "0000"
         if cued or (shaped and (sep or not _digit_context(text, m.start(), m.end()))):
             yield "ssn", m.span()
