@@ -20,6 +20,7 @@ from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
+from ._pii import LANGUAGES as NOTE_LANGUAGES
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
@@ -146,6 +147,9 @@ class Profile:
     suppression: SuppressionPolicy
     dp: DPPolicy
     max_counts: Mapping[str, int] = attrs.field(hash=False)
+    #: the languages notes may be written in (``[profile] languages``): the note screen
+    #: looks for personal data with the cue words of each
+    languages: tuple[str, ...] = NOTE_LANGUAGES
     #: every field's codes as a set, built once: validation asks for them per record
     _code_sets: Mapping[str, frozenset[str]] = attrs.field(
         init=False, repr=False, eq=False, hash=False
@@ -351,6 +355,18 @@ class _Builder:
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
             raise self.fail("profile.start_date", "must be a TOML date like 2020-07-01")
 
+        languages = meta.get("languages", list(NOTE_LANGUAGES))
+        if (
+            not isinstance(languages, list)
+            or not languages
+            or any(lang not in NOTE_LANGUAGES for lang in languages)
+        ):
+            raise self.fail(
+                "profile.languages",
+                f"must be a list of note languages from {', '.join(NOTE_LANGUAGES)}, "
+                f"not {languages!r}",
+            )
+
         raw_codes = self._table(data, "codes", "")
         codes: dict[str, tuple[Code, ...]] = {}
         for key, raw in raw_codes.items():
@@ -420,6 +436,7 @@ class _Builder:
             suppression=supp,
             dp=dp_policy,
             max_counts=max_counts,
+            languages=tuple(dict.fromkeys(languages)),
         )
 
     def _fields(self, raw: Mapping[str, Any], kind_codes: set[str]) -> dict[str, FieldSpec]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ._errors import Problem, ValidationError
 from ._model import CONVERTERS, COUNT_FIELDS, Activity
-from ._pii import screen
+from ._pii import Screen
 from ._profile import KindSpec, Profile
 
 Rule = Callable[[Activity, Profile, dt.date], Iterable[Problem]]
@@ -231,12 +231,18 @@ def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
         yield Problem("note", "control_character", "must not contain control characters")
     if _surrogate(note):
         yield Problem("note", "encoding", "must be valid Unicode text (it has a lone surrogate)")
-    for hit in screen(note):
+    for hit in p.derived("validate.note_screen", _note_screen)(note):
         yield Problem(
             "note",
             f"pii_{hit.kind}",
-            f"seems to contain {hit.label}; notes must hold no personal data — remove it",
+            f"seems to contain {hit.label} {hit.where()}; notes must hold no personal data"
+            " — remove it",
         )
+
+
+def _note_screen(p: Profile) -> Screen:
+    """The note screen for the profile's note languages, knowing its county names."""
+    return Screen(p.languages, [c.label for c in p.counties])
 
 
 RULES: tuple[Rule, ...] = (
