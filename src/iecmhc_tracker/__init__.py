@@ -5,7 +5,7 @@ Consultants see their own exact data; the state sees suppressed aggregates only;
 query through differential privacy with a persisted budget.
 """
 
-from ._audit import AuditReport, CellAudit, audit_suppression
+from ._audit import AuditReport, CellAudit
 from ._errors import (
     BudgetExceeded,
     ConflictError,
@@ -26,6 +26,7 @@ from ._profile import Profile, load_profile
 from ._query import Query
 from ._release import Estimate, Release
 from ._researcher import Budget, ResearcherSession
+from ._steward import audit_suppression
 from ._synthetic import generate as generate_activities
 from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker

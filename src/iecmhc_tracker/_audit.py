@@ -7,9 +7,10 @@ A withheld cell is protected when that interval reaches at least its *protection
 ``value ± max(protection × value, min_count)`` (clamped at zero below). The same LP machinery
 (:class:`LinearSystem`) serves the complementary suppression in ``_suppress``.
 
-The auditor needs the true values of withheld cells; it takes them from the table's private
-slot (kept only in the process that made the table). The report therefore states required
-intervals derived from true values: it is for the data steward, not for publication.
+The auditor needs the true values of withheld cells, which no published table carries: the
+data steward's :func:`~iecmhc_tracker.audit_suppression` reads them from the store, and
+``audit_tables`` takes them as an argument. The report states required intervals derived from
+true values: it is for the data steward, not for publication.
 """
 
 from __future__ import annotations
@@ -105,9 +106,19 @@ class LinearSystem:
     ``reduced(withheld)`` gives the attacker's problem: withheld cells are unknowns ``>= 0``,
     published ones constants."""
 
-    def __init__(self, x: FloatArray, equations: Sequence[Equation]) -> None:
+    def __init__(
+        self,
+        x: FloatArray,
+        equations: Sequence[Equation],
+        *,
+        lo: FloatArray | None = None,
+        hi: FloatArray | None = None,
+    ) -> None:
         self.x = np.asarray(x, dtype=float)
         self.n = len(self.x)
+        #: what the attacker knows of each unknown beyond the equations (default [0, inf))
+        self.lo = np.zeros(self.n) if lo is None else np.asarray(lo, dtype=float)
+        self.hi = np.full(self.n, np.inf) if hi is None else np.asarray(hi, dtype=float)
         self.A = equation_matrix(self.n, equations)
         self.A_csc = self.A.tocsc()
         #: cells that take part in some relation (others are unconstrained when withheld)
@@ -143,6 +154,7 @@ class Reduced:
         keep = np.flatnonzero(np.diff(Aw.indptr) > 0)
         self.Aw = Aw[keep].tocsc()
         self.b = np.asarray(b)[keep]
+        self.bounds = np.column_stack([system.lo[self.vars], system.hi[self.vars]])
         nv, ne = len(self.vars), len(keep)
         # bipartite graph variables <-> equations: a component is one independent sub-LP
         incidence = (self.Aw != 0).astype(np.int8).tocoo()
@@ -167,11 +179,12 @@ class Reduced:
     def extreme(self, j: int, *, maximize: bool) -> tuple[float, FloatArray | None]:
         """The largest (or smallest) feasible value of withheld cell ``j`` and a full-length
         point of the feasible set attaining it (``None`` when unbounded)."""
+        lo, hi = float(self.system.lo[j]), float(self.system.hi[j])
         if not self.system.linked[j]:
-            return (np.inf, None) if maximize else (0.0, None)
+            return (hi, None) if maximize else (lo, None)
         local, eqs = self.component(j)
         if len(eqs) == 0:
-            return (np.inf, None) if maximize else (0.0, None)
+            return (hi, None) if maximize else (lo, None)
         c = np.zeros(len(local))
         c[np.searchsorted(local, self.pos[j])] = -1.0 if maximize else 1.0
         return self._solve(local, eqs, c, j, maximize)
@@ -181,7 +194,7 @@ class Reduced:
         components only); used to find many witnesses at once."""
         point = self.system.x.copy()
         A = self.Aw
-        res = linprog(weights[self.vars], A_eq=A, b_eq=self.b, bounds=(0, None), method="highs")
+        res = linprog(weights[self.vars], A_eq=A, b_eq=self.b, bounds=self.bounds, method="highs")
         if res.status != 0:
             return None
         point[self.vars] = res.x
@@ -196,7 +209,8 @@ class Reduced:
         maximize: bool,
     ) -> tuple[float, FloatArray | None]:
         A = self.Aw[eqs][:, local]
-        res = linprog(c, A_eq=A, b_eq=self.b[eqs], bounds=(0, None), method="highs")
+        bounds = self.bounds[local]
+        res = linprog(c, A_eq=A, b_eq=self.b[eqs], bounds=bounds, method="highs")
         if res.status == 3:  # unbounded
             return np.inf, None
         if res.status != 0:
@@ -288,28 +302,24 @@ def cell_key(table: Table, coords: Coords) -> tuple[Any, ...]:
     return (tuple(sorted((k, str(v)) for k, v in fixed.items())), multi)
 
 
-def audit_suppression(table: Table, *more: Table) -> AuditReport:
-    """Audit a table (or several tables of one release together, sharing their common
-    margins): for every withheld value, its feasible [low, high] given all published numbers
-    and non-negativity, and whether that covers the required protection interval.
+Truth = Mapping[tuple[str, Coords], Mapping[str, float]]
 
-    Raises :class:`TrackerError` for a table without its private true values (e.g. one that
-    was pickled): audit tables in the process that made them."""
-    tables = (table, *more)
+
+def audit_tables(tables: Sequence[Table], truth: Truth) -> AuditReport:
+    """Audit tables of one release together, linked by the margins they share: for every
+    withheld value, its feasible [low, high] given all published numbers and non-negativity,
+    and whether that covers the required protection interval. ``truth[(table, coords)]``
+    holds each withheld cell's true values (a steward's, never a published table's)."""
+    table = tables[0]
     policy = table.policy
     keys: dict[tuple[Any, ...], int] = {}
     owners: list[tuple[Table, Coords]] = []
     placed: list[list[int]] = []
     for t in tables:
-        if t._truth is None:
-            raise TrackerError(
-                f"table {t.name!r} carries no true values (it was copied out of the process "
-                "that made it); audit it where it was released"
-            )
         idx = []
         for c in t.all_cells:
             key = cell_key(t, c.coords)
-            if key in keys and not _same(owners[keys[key]], (t, c.coords)):
+            if key in keys and not _same(truth, owners[keys[key]], (t, c.coords)):
                 key = (*key, t.name)  # not the same number after all: keep it apart
             if key not in keys:
                 keys[key] = len(owners)
@@ -334,7 +344,7 @@ def audit_suppression(table: Table, *more: Table) -> AuditReport:
             if m not in t.measures:
                 continue
             for c, i in zip(t.all_cells, idx, strict=True):
-                x[i] = _true_value(t, c.coords, m)
+                x[i] = _true_value(truth, t, c.coords, m)
                 present[i] = True
             local = lattice_equations([c.coords for c in t.all_cells])
             eqs.extend((idx[p], tuple(idx[ch] for ch in children)) for p, children in local)
@@ -364,22 +374,25 @@ def audit_suppression(table: Table, *more: Table) -> AuditReport:
     return AuditReport(tuple(t.name for t in tables), tuple(out), counts)
 
 
-def _true_value(t: Table, coords: Coords, measure: str) -> float:
+def _true_value(truth: Truth, t: Table, coords: Coords, measure: str) -> float:
     cell = t.cell(*coords)
     v = cell.values.get(measure)
     if v is not None:
         return float(v)
-    assert t._truth is not None
-    return float(t._truth[coords][measure])
+    try:
+        return float(truth[(t.name, coords)][measure])
+    except KeyError:
+        raise TrackerError(
+            f"no true value given for the withheld cell {coords} of {t.name!r}"
+        ) from None
 
 
-def _same(a: tuple[Table, Coords], b: tuple[Table, Coords]) -> bool:
+def _same(truth: Truth, a: tuple[Table, Coords], b: tuple[Table, Coords]) -> bool:
     (ta, ca), (tb, cb) = a, b
     if ta.data_version != tb.data_version:
         return False
     for m in set(ta.measures) & set(tb.measures):
-        if abs(_true_value(ta, ca, m) - _true_value(tb, cb, m)) > 1e-9 * max(
-            1.0, abs(_true_value(ta, ca, m))
-        ):
+        va, vb = _true_value(truth, ta, ca, m), _true_value(truth, tb, cb, m)
+        if abs(va - vb) > 1e-9 * max(1.0, abs(va)):
             return False
     return True

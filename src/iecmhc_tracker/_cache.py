@@ -63,6 +63,12 @@ def default_directory(url: str) -> tuple[Path, bool]:
     return Path(tempfile.mkdtemp(prefix="iecmhc-release-cache-")), True
 
 
+def data_digest(url: str, version: int) -> str:
+    """An opaque name for one state of one store's data: equal data, equal digest; it tells
+    nobody how many changes there were, nor when."""
+    return canonical_key({"store": store_identity(url), "data_version": version})[:20]
+
+
 def store_identity(url: str) -> str:
     """A digest naming the store (its URL without password), so a cache directory shared by
     several stores never serves one store's release for another's."""

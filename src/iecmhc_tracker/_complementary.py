@@ -25,6 +25,7 @@ from ._audit import (
 )
 from ._errors import TrackerError
 from ._family import Cells, Layout
+from ._linked import record_group, system_key
 from ._profile import SuppressionPolicy
 
 
@@ -58,15 +59,27 @@ class Protector:
         systems: Mapping[str, tuple[LinearSystem, BoolArray]],
         withheld: BoolArray,
         policy: SuppressionPolicy,
+        *,
+        exempt: BoolArray | None = None,
+        weight: FloatArray | None = None,
     ) -> None:
         self.systems = dict(systems)
         self.withheld = withheld.copy()
+        n = len(withheld)
+        #: unknowns that are never published (fine cells): withheld, needing no protection
+        self.exempt = np.zeros(n, dtype=bool) if exempt is None else exempt
+        self.withheld |= self.exempt
+        #: how much dearer a published cell is to withhold (grand totals: far dearer)
+        self.weight = np.ones(n) if weight is None else weight
         self.need_lo: dict[str, FloatArray] = {}
         self.need_hi: dict[str, FloatArray] = {}
         self.best_lo: dict[str, FloatArray] = {}
         self.best_hi: dict[str, FloatArray] = {}
         for m, (sys_, present) in self.systems.items():
             lo, hi = required_bounds(sys_.x, policy)
+            lo[self.exempt], hi[self.exempt] = sys_.x[self.exempt], sys_.x[self.exempt]
+            # what the attacker knows anyway (a withheld cell is not empty) is no disclosure
+            lo = np.maximum(lo, np.minimum(sys_.lo, sys_.x))
             self.need_lo[m], self.need_hi[m] = lo, hi
             self.best_lo[m] = sys_.x.copy()
             self.best_hi[m] = sys_.x.copy()
@@ -87,13 +100,35 @@ class Protector:
                 self._boxes(lattices)
             self._batch_certify()
         # every withheld cell, those the box pass added included, is certified or repaired
-        queue = deque(int(i) for i in np.flatnonzero(self.withheld))
+        queue = deque(int(i) for i in np.flatnonzero(self.withheld & ~self.exempt))
         while queue:
             c = queue.popleft()
             for m in self.systems:
                 for up in (True, False):
                     queue.extend(self._ensure(c, m, up))
         return self.withheld
+
+    def summary(self) -> dict[str, Any]:
+        """The certification without true values: whether every withheld value is
+        protected, how many there are, and the narrowest certified interval as a share of
+        its protection interval (1.0 or more: covered)."""
+        share = np.inf
+        values = 0
+        ok = True
+        for m, (sys_, present) in self.systems.items():
+            cells = np.flatnonzero(self.withheld & ~self.exempt & present & sys_.linked)
+            values += len(cells)
+            for c in cells:
+                want = self.need_hi[m][c] - self.need_lo[m][c]
+                got = min(self.best_hi[m][c], 1e300) - self.best_lo[m][c]
+                if want > 0:
+                    share = min(share, got / want)
+                ok &= self._certified(int(c), m, True) and self._certified(int(c), m, False)
+        return {
+            "certified": bool(ok),
+            "withheld_values": int(values),
+            "narrowest_share": None if not np.isfinite(share) else round(float(share), 4),
+        }
 
     def _boxes(self, lattices: Sequence[Lattice]) -> None:
         """The fast first pass: protect each uncertified withheld cell with the cheapest
@@ -122,6 +157,8 @@ class Protector:
             if len(new):
                 self._reduced.clear()
                 queue.extend(int(i) for i in new)
+            if self.exempt.any():
+                continue  # a box moves one table's cells only: in a linked system no witness
             for m in lat.measures:
                 x = self.systems[m][0].x
                 for room, sign in ((up_room[m], 1.0), (down_room[m], -1.0)):
@@ -182,12 +219,14 @@ class Protector:
         if len(red.vars) == 0 or red.Aw.shape[0] == 0:
             return None
         # an upper bound keeps the LP bounded; any point inside is still a witness
-        upper = 2.0 * self.need_hi[m][red.vars] + 1.0
+        sys_ = red.system
+        upper = np.minimum(2.0 * self.need_hi[m][red.vars] + 1.0, sys_.hi[red.vars])
+        upper = np.maximum(upper, sys_.lo[red.vars])
         res = linprog(
             w[red.vars],
             A_eq=red.Aw,
             b_eq=red.b,
-            bounds=np.column_stack([np.zeros(len(red.vars)), upper]),
+            bounds=np.column_stack([sys_.lo[red.vars], upper]),
             method="highs",
         )
         self.lp_solves += 1
@@ -215,14 +254,28 @@ class Protector:
             return []
         return self._repair(c, m, up)
 
+    def _reach(self, A: sparse.csc_matrix, bounds: FloatArray, c: int, n: int, up: bool) -> float:
+        """How far cell ``c`` can move (up or down) at all, whatever is withheld."""
+        b = bounds.copy()
+        b[c, 0] = b[n + c, 0] = 0.0
+        w = np.zeros(2 * n)
+        w[c if up else n + c] = -1.0
+        res = linprog(w, A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=b)
+        self.lp_solves += 1
+        if res.status != 0:
+            return 0.0
+        return float(res.x[c if up else n + c]) * (1 - 1e-9)
+
     def _repair(self, c: int, m: str, up: bool) -> list[int]:
         sys_, present = self.systems[m]
         x = sys_.x
         n = sys_.n
         amount = (self.need_hi[m][c] - x[c]) if up else (x[c] - self.need_lo[m][c])
-        cost = np.where(self.withheld, 0.0, 1.0 + np.abs(x))
-        u_hi = np.where(present, np.inf, 0.0)
-        l_hi = np.where(present, x, 0.0)
+        cost = np.where(self.withheld, 0.0, (1.0 + np.abs(x)) * self.weight)
+        # how far each cell may move up and down: published ones to any value >= 0, fine
+        # cells within what the attacker knows of them
+        u_hi = np.where(present, sys_.hi - x, 0.0)
+        l_hi = np.where(present, x - sys_.lo, 0.0)
         u_lo = np.zeros(n)
         l_lo = np.zeros(n)
         if up:
@@ -230,15 +283,24 @@ class Protector:
         else:
             u_hi[c], l_lo[c] = 0.0, amount
         A = sparse.hstack([sys_.A, -sys_.A]).tocsc()
+        bounds = np.column_stack([np.concatenate([u_lo, l_lo]), np.concatenate([u_hi, l_hi])])
         res = linprog(
-            np.concatenate([cost, cost]),
-            A_eq=A,
-            b_eq=np.zeros(A.shape[0]),
-            bounds=np.column_stack([np.concatenate([u_lo, l_lo]), np.concatenate([u_hi, l_hi])]),
-            method="highs",
+            np.concatenate([cost, cost]), A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=bounds
         )
         self.lp_solves += 1
         self.repairs += 1
+        if res.status == 2:
+            # what the attacker knows anyway (every withheld cell holds a record, no activity
+            # more than 24 h) keeps the cell from moving that far whatever is withheld: the
+            # requirement is capped at the farthest it can move, and protected that far
+            reach = self._reach(A, bounds, c, n, up)
+            if reach <= 0:
+                return []
+            if up:
+                self.need_hi[m][c] = x[c] + reach
+            else:
+                self.need_lo[m][c] = x[c] - reach
+            return self._repair(c, m, up)
         if res.status != 0:
             raise TrackerError(f"complementary suppression could not be solved ({res.message})")
         y = res.x[:n] - res.x[n:]
@@ -279,7 +341,7 @@ class Lattice:
             self.cell[pos] = g
             self.positions[g] = pos
         self.blocked = shared
-        self.measures = [m for m in layout.spec.measures if m in measures]
+        self.measures = list(measures)
         self._grids: dict[str, FloatArray] | None = None
         self._blocked: BoolArray = np.zeros(0, dtype=bool)
         self._base_cost: FloatArray = np.zeros(0)
@@ -353,19 +415,45 @@ class Lattice:
 
 
 def complementary(
-    cells: Cells, layouts: Sequence[Layout], reasons: list[str | None], policy: SuppressionPolicy
+    cells: Cells,
+    layouts: Sequence[Layout],
+    reasons: list[str | None],
+    policy: SuppressionPolicy,
+    *,
+    linked: tuple[Mapping[str, tuple[LinearSystem, BoolArray]], BoolArray, FloatArray]
+    | None = None,
+    earlier: BoolArray | None = None,
 ) -> tuple[list[str | None], Protector]:
-    """Add ``"complementary"`` reasons until the family's audit passes."""
+    """Add ``"complementary"`` reasons until the release's audit passes.
+
+    ``linked``: the release's linked systems, fine cells and cost weights (``_linked.link``);
+    without them each table family is its own system. ``earlier``: cells withheld by an
+    earlier release of the same data, which stay withheld."""
     withheld = np.array([r is not None for r in reasons], dtype=bool)
-    linear = systems(cells, layouts)
-    prot = Protector(linear, withheld, policy)
+    if earlier is not None:
+        withheld |= earlier
+    if linked is None:
+        linear: Mapping[str, tuple[LinearSystem, BoolArray]] = systems(cells, layouts)
+        prot = Protector(linear, withheld, policy)
+        keys = {lay.spec.name: [m for m in lay.spec.measures if m in linear] for lay in layouts}
+    else:
+        linear, exempt, weight = linked
+        prot = Protector(linear, withheld, policy, exempt=exempt, weight=weight)
+        keys = {
+            lay.spec.name: [k for m in lay.spec.measures if (k := _key_of(lay, m)) in linear]
+            for lay in layouts
+        }
     uses = np.zeros(len(cells), dtype=np.int64)
     for lay in layouts:
         uses[np.unique(lay.cells)] += 1
     shared = uses > 1
-    final = prot.run([Lattice(lay, shared, list(linear)) for lay in layouts])
+    final = prot.run([Lattice(lay, shared, keys[lay.spec.name]) for lay in layouts])
     out = [
-        r if r is not None else ("complementary" if final[i] else None)
+        r if r is not None else ("complementary" if final[i] and not prot.exempt[i] else None)
         for i, r in enumerate(reasons)
     ]
     return out, prot
+
+
+def _key_of(layout: Layout, measure: str) -> str:
+    return system_key(record_group(layout.spec.by, layout.spec.where), measure)

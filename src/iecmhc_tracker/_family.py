@@ -9,7 +9,9 @@ from typing import Any
 from ._profile import TableSpec
 from ._table import Coords
 
-Key = tuple[tuple[str, Any], ...]  # sorted (dimension, code) pairs a cell fixes
+#: what a cell counts: its table's filters and the sorted (dimension, code) pairs it fixes, or
+#: a fine cell's record kind and values
+Key = tuple[Any, ...]
 
 
 class Cells:

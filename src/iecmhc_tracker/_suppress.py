@@ -37,21 +37,25 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._audit import (
-    additive,
-)
+import attrs
+import numpy as np
+
+from ._audit import BoolArray, FloatArray, LinearSystem, additive
 from ._complementary import complementary
 from ._family import Cells, Key, Layout
+from ._linked import FINE, FineCells, column, fine_dimensions, link, record_group
 from ._measures import MEASURES
 from ._profile import Profile, SuppressionPolicy, TableSpec
 from ._query import Query, compile_query
-from ._table import NOT_RECORDED, TOTAL_LABEL, Coords, Table, TableCell
+from ._table import NOT_RECORDED, TOTAL_LABEL, WITHHELD, Coords, Table, TableCell
 from .stores import CellStat, Store
 
 UNIT = "consultant"
+#: the least hours one activity with hours holds (validation asks for quarter hours)
+MIN_HOURS = 0.25
 
 
 # -- step 1: aggregate -------------------------------------------------------------------------
@@ -73,17 +77,22 @@ def domain(profile: Profile, dim: str, years: Sequence[int]) -> list[Any]:
 
 
 def aggregate(
-    store: Store, profile: Profile, specs: Sequence[TableSpec], years: Sequence[int]
+    store: Store,
+    profile: Profile,
+    specs: Sequence[TableSpec],
+    years: Sequence[int],
+    cells: Cells | None = None,
 ) -> tuple[Cells, list[Layout]]:
-    """Per-cell stats for tables sharing one ``where``, every margin level included."""
+    """Per-cell stats for tables sharing one ``where``, every margin level included, added
+    to ``cells`` (a new one by default). A cell's key holds the ``where``, so tables with
+    other filters add cells of their own."""
     measures = list(dict.fromkeys(m for s in specs for m in s.measures))
+    if cells is None:
+        cells = Cells(measures)
+    measures = list(cells.measures)
+    where = _where_key(specs[0])
+    filters = _filters(profile, specs)
     compiled = compile_query(Query(measures, (), dict(specs[0].where)), profile)
-    filters = dict(compiled.filters)
-    if any("resource_type" in s.by for s in specs) and "resource_type" not in filters:
-        # a table by resource type counts referrals: its margins must count the same
-        # (row, referral) records as its cells, not every activity of the period
-        filters["resource_type"] = sorted(profile.code_set("resource_type"))
-    cells = Cells(measures)
     calls: dict[tuple[str, ...], dict[Key, CellStat]] = {}
     layouts = []
     for spec in specs:
@@ -126,9 +135,49 @@ def aggregate(
         for c in coords:
             key = tuple(sorted((d, v) for d, v in zip(dims, c, strict=True) if v is not None))
             stat = stats.get(key)
-            idx.append(cells.add(key, zero if stat is None else stat[1:]))
+            idx.append(cells.add((where, *key), zero if stat is None else stat[1:]))
         layouts.append(Layout(spec, coords, idx))
     return cells, layouts
+
+
+def _where_key(spec: TableSpec) -> tuple[str, Any]:
+    return ("~where", tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in spec.where.items())))
+
+
+def _filters(profile: Profile, specs: Sequence[TableSpec]) -> dict[str, Any]:
+    """The store filters of tables sharing one ``where``."""
+    compiled = compile_query(Query(list(specs[0].measures), (), dict(specs[0].where)), profile)
+    filters = dict(compiled.filters)
+    if any("resource_type" in s.by for s in specs) and "resource_type" not in filters:
+        # a table by resource type counts referrals: its margins must count the same
+        # (row, referral) records as its cells, not every activity of the period
+        filters["resource_type"] = sorted(profile.code_set("resource_type"))
+    return filters
+
+
+def fine_cells(
+    store: Store, profile: Profile, specs: Sequence[TableSpec], years: Sequence[int]
+) -> dict[str, FineCells]:
+    """The fine cells of each record kind the tables count (see ``_linked``)."""
+    out: dict[str, FineCells] = {}
+    groups: dict[str, list[TableSpec]] = {}
+    for s in specs:
+        groups.setdefault(record_group(s.by, s.where), []).append(s)
+    for group, members in groups.items():
+        dims = fine_dimensions([(s.by, s.where, s.measures) for s in members])
+        cols = ["*"]
+        cols += dict.fromkeys(
+            c for s in members for m in s.measures if additive(m) and (c := column(m)) != "*"
+        )
+        measures = [(c, ()) for c in cols]
+        filters: dict[str, Any] = {}
+        if "fiscal_year" in dims:
+            filters["fiscal_year"] = list(years)
+        if group == "referrals":
+            filters["resource_type"] = sorted(profile.code_set("resource_type"))
+        stats = store.cell_stats(UNIT, dims, measures, filters)
+        out[group] = FineCells(group, dims, cols, stats)
+    return out
 
 
 def _per_year(dims: Sequence[str], kept: Sequence[str]) -> bool:
@@ -191,22 +240,19 @@ def render(
     *,
     years: Sequence[int],
     generated_at: dt.datetime,
-    data_version: int | None,
+    data_version: str | None,
 ) -> Table:
     spec = layout.spec
     dims = tuple(spec.by)
     pos = [cells.measures.index(m) for m in spec.measures]
     inner: list[TableCell] = []
     margins: list[TableCell] = []
-    truth: dict[Coords, dict[str, float]] = {}
     for coords, i in zip(layout.coords, layout.cells, strict=True):
         reason = reasons[i]
-        true = {m: float(cells.sums[i][j]) for m, j in zip(spec.measures, pos, strict=True)}
         values: dict[str, float | None] = {
-            m: (None if reason is not None else v) for m, v in true.items()
+            m: (None if reason is not None else float(cells.sums[i][j]))
+            for m, j in zip(spec.measures, pos, strict=True)
         }
-        if reason is not None:
-            truth[coords] = true
         labels = tuple(_label(profile, d, v) for d, v in zip(dims, coords, strict=True))
         cell = TableCell(coords, labels, values, reason)
         (margins if cell.margin else inner).append(cell)
@@ -224,7 +270,6 @@ def render(
         cells=tuple(inner),
         margins=tuple(margins),
         data_version=data_version,
-        truth=truth,
     )
 
 
@@ -247,9 +292,61 @@ def families(specs: Sequence[TableSpec]) -> list[list[TableSpec]]:
     """Tables that count the same activities (equal ``where``) share margins."""
     groups: dict[tuple[Any, ...], list[TableSpec]] = {}
     for s in specs:
-        key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in s.where.items()))
-        groups.setdefault(key, []).append(s)
+        groups.setdefault(_where_key(s), []).append(s)
     return list(groups.values())
+
+
+@attrs.frozen
+class Linked:
+    """Every cell of a release (published ones, then fine ones), the tables' layouts over
+    them, why each is withheld on its own, and the linked systems (``_linked.link``)."""
+
+    cells: Cells
+    layouts: list[Layout]
+    reasons: list[str | None]
+    systems: dict[str, tuple[LinearSystem, BoolArray]]
+    exempt: BoolArray
+    weight: FloatArray
+
+    def marks(self, withheld: Iterable[tuple[str, Coords]]) -> BoolArray:
+        """The cells of the given (table, coords)."""
+        out = np.zeros(len(self.cells), dtype=bool)
+        marks = set(withheld)
+        for lay in self.layouts:
+            for c, g in zip(lay.coords, lay.cells, strict=True):
+                if (lay.spec.name, c) in marks:
+                    out[g] = True
+        return out
+
+
+def build(
+    store: Store, profile: Profile, specs: Sequence[TableSpec], years: Sequence[int]
+) -> Linked:
+    """Aggregate ``specs`` and link them through their fine cells."""
+    measures = list(dict.fromkeys(m for s in specs for m in s.measures))
+    cells = Cells(measures)
+    layouts: list[Layout] = []
+    filters: list[dict[str, Any]] = []
+    for family in families(specs):
+        _, lays = aggregate(store, profile, family, years, cells)
+        layouts.extend(lays)
+        filters.extend(_filters(profile, family) for _ in lays)
+    reasons = primary(cells, profile.suppression)
+    fine: dict[str, tuple[FineCells, int]] = {}
+    for group, fc in fine_cells(store, profile, specs, years).items():
+        first = len(cells)
+        for vals, n, sums, tops in zip(
+            fc.values,
+            fc.records,
+            zip(*(fc.sums[c] for c in fc.columns), strict=True),
+            zip(*(fc.tops[c] for c in fc.columns), strict=True),
+            strict=True,
+        ):
+            cells.add((FINE, group, *vals), (int(n), 0, tuple(sums), tuple(tops)))
+        fine[group] = (fc, first)
+    reasons.extend([None] * (len(cells) - len(reasons)))
+    systems, exempt, weight = link(cells, layouts, filters, fine, min_hours=MIN_HOURS)
+    return Linked(cells, layouts, reasons, systems, exempt, weight)
 
 
 def release_tables(
@@ -259,24 +356,34 @@ def release_tables(
     *,
     years: Sequence[int],
     generated_at: dt.datetime | None = None,
-    data_version: int | None = None,
+    data_version: str | None = None,
+    earlier: Iterable[tuple[str, Coords]] = (),
+    report: dict[str, Any] | None = None,
 ) -> dict[str, Table]:
-    """Aggregate, suppress and render ``specs`` (released together per family)."""
+    """Aggregate, suppress and render ``specs``, all in one linked system (``_linked``).
+
+    ``earlier``: (table, coords) of cells withheld by an earlier release of the same data;
+    they stay withheld, so that two releases cannot be differenced. ``report`` (a dict)
+    receives the certification: pass or fail, how many values are withheld, and the
+    narrowest certified interval as a share of its protection interval (no true value)."""
     at = generated_at or dt.datetime.now(dt.UTC)
-    out: dict[str, Table] = {}
-    for family in families(specs):
-        cells, layouts = aggregate(store, profile, family, years)
-        reasons, _ = complementary(
-            cells, layouts, primary(cells, profile.suppression), profile.suppression
+    lk = build(store, profile, specs, years)
+    before = lk.marks(earlier)
+    reasons, prot = complementary(
+        lk.cells,
+        lk.layouts,
+        lk.reasons,
+        profile.suppression,
+        linked=(lk.systems, lk.exempt, lk.weight),
+        earlier=before,
+    )
+    if report is not None:
+        report.update(prot.summary())
+    flags = [WITHHELD if r is not None or before[i] else None for i, r in enumerate(reasons)]
+    out = {
+        lay.spec.name: render(
+            profile, lk.cells, lay, flags, years=years, generated_at=at, data_version=data_version
         )
-        for lay in layouts:
-            out[lay.spec.name] = render(
-                profile,
-                cells,
-                lay,
-                reasons,
-                years=years,
-                generated_at=at,
-                data_version=data_version,
-            )
+        for lay in lk.layouts
+    }
     return {s.name: out[s.name] for s in specs}

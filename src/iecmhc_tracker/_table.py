@@ -1,14 +1,11 @@
 """``Table``: one released state table — cells, margins, suppression flags and metadata.
 
 A Table is what the state role receives. Withheld values are ``None`` in every output
-(``to_records``, ``to_dict``, ``_repr_html_``; ``<NA>`` in ``to_pandas``) and every cell carries
-the reason it was withheld: ``"primary"`` (too few consultants or records), ``"dominance"``
-(one consultant has most of it) or ``"complementary"`` (withheld so that margins cannot give a
-sensitive cell away). Consultant and program ids never appear in a Table.
-
-The true values of withheld cells stay in a private slot, ``_truth``, so that
-:func:`~iecmhc_tracker.audit_suppression` can check the table where it was made. It is never
-exported, never shown in ``repr`` and dropped when the table is pickled.
+(``to_records``, ``to_dict``, ``_repr_html_``; ``<NA>`` in ``to_pandas``) and such a cell is
+flagged ``"withheld"``, nothing more: which test a cell failed (too few consultants or records,
+one dominant consultant, or withheld to protect another cell) would tell an attacker how many
+records it holds. Consultant and program ids never appear in a Table, and neither does any
+true value of a withheld cell: the table holds only what is published.
 """
 
 from __future__ import annotations
@@ -26,8 +23,9 @@ from ._profile import SuppressionPolicy
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Why a cell is withheld (``None``: published).
-REASONS: tuple[str, ...] = ("primary", "dominance", "complementary")
+#: The flag of a withheld cell (``None``: published); one flag for every reason.
+WITHHELD = "withheld"
+REASONS: tuple[str, ...] = (WITHHELD,)
 TOTAL_LABEL = "Total"
 #: Coordinate of rows whose dimension value was not recorded (codes never start with "_").
 NOT_RECORDED = "_none"
@@ -60,10 +58,6 @@ class TableCell:
         return {m: self.reason for m in self.values}
 
 
-def _rebuild(fields: dict[str, Any]) -> Table:
-    return Table(**fields)
-
-
 @attrs.frozen(slots=True)
 class Table:
     """A suppressed state table as published: see the module docstring."""
@@ -83,15 +77,8 @@ class Table:
     #: row, column and grand totals (every total over one or more dimensions, except that
     #: fiscal years are never added together: each year has its own margins)
     margins: tuple[TableCell, ...]
-    data_version: int | None = None
-    _truth: Mapping[Coords, Mapping[str, float]] | None = attrs.field(
-        default=None, repr=False, eq=False, hash=False
-    )
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # the true values of withheld cells never leave the process that made the table
-        fields = {a.name: getattr(self, a.name) for a in attrs.fields(Table) if a.name != "_truth"}
-        return (_rebuild, (fields,))
+    #: an opaque digest of the data the table was released from (equal data, equal digest)
+    data_version: str | None = None
 
     # -- lookups -------------------------------------------------------------------------
     @property
@@ -154,13 +141,6 @@ class Table:
 
         cells = [s for c in self.cells if (s := sub(c)) is not None]
         margins = [s for c in self.margins if (s := sub(c)) is not None]
-        truth = None
-        if self._truth is not None:
-            truth = {
-                tuple(k[i] for i in keep): v
-                for k, v in self._truth.items()
-                if all(k[i] == val for i, val in pos.items())
-            }
         where = dict(self.where)
         where.update({d: (v,) for d, v in fixed.items()})
         return Table(
@@ -177,7 +157,6 @@ class Table:
             cells=tuple(cells),
             margins=tuple(margins),
             data_version=self.data_version,
-            truth=truth,
         )
 
     def only(self, measures: tuple[str, ...]) -> Table:
@@ -189,15 +168,11 @@ class Table:
         def sub(c: TableCell) -> TableCell:
             return TableCell(c.coords, c.labels, {m: c.values[m] for m in measures}, c.reason)
 
-        truth = None
-        if self._truth is not None:
-            truth = {k: {m: v[m] for m in measures if m in v} for k, v in self._truth.items()}
         return attrs.evolve(
             self,
             measures=tuple(measures),
             cells=tuple(sub(c) for c in self.cells),
             margins=tuple(sub(c) for c in self.margins),
-            truth=truth,
         )
 
     # -- outputs -------------------------------------------------------------------------
@@ -246,6 +221,39 @@ class Table:
         """Metadata and records, JSON-able."""
         return {"metadata": self.metadata(), "cells": self.to_records()}
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Table:
+        """The table ``to_dict`` gave (the publication ledger keeps tables so)."""
+        meta = data["metadata"]
+        dims = tuple(meta["dimensions"])
+        measures = tuple(meta["measures"])
+        inner: list[TableCell] = []
+        margins: list[TableCell] = []
+        for rec in data["cells"]:
+            cell = TableCell(
+                tuple(rec[d] for d in dims),
+                tuple(rec[f"{d}_label"] for d in dims),
+                {m: None if rec[m] is None else float(rec[m]) for m in measures},
+                next((rec[f"{m}_flag"] for m in measures if rec[f"{m}_flag"]), None),
+            )
+            (margins if rec["margin"] else inner).append(cell)
+        policy = meta["policy"]
+        return cls(
+            name=meta["table"],
+            title=meta["title"],
+            profile=meta["profile"],
+            profile_label=meta["profile_label"],
+            measures=measures,
+            dims=dims,
+            where={k: tuple(v) for k, v in meta["where"].items()},
+            policy=SuppressionPolicy(**policy),
+            generated_at=dt.datetime.fromisoformat(meta["generated_at"]),
+            fiscal_years=tuple(meta["fiscal_years"]),
+            cells=tuple(inner),
+            margins=tuple(margins),
+            data_version=meta["data_version"],
+        )
+
     def to_pandas(self) -> pd.DataFrame:
         """One row per cell (margins included, ``margin`` column); measure columns are
         nullable floats (``<NA>`` when withheld) beside ``<measure>_flag``; metadata in
@@ -277,16 +285,16 @@ class Table:
             for m in self.measures:
                 v = c.values[m]
                 if v is None:
-                    reason = c.reason or ""
-                    tds += f'<td title="withheld ({e(reason)})">—<sup>{e(reason[:1])}</sup></td>'
+                    tds += '<td title="withheld">—</td>'
                 else:
                     tds += f"<td>{e(_fmt(m, v))}</td>"
             style = ' style="font-weight:bold"' if c.margin else ""
             rows.append(f"<tr{style}>{tds}</tr>")
         p = self.policy
         note = (
-            f"— withheld: p = fewer than {p.min_consultants} consultants or {p.min_count} "
-            f"records; d = one consultant above {p.dominance:.0%}; c = complementary"
+            f"— withheld: fewer than {p.min_consultants} consultants or {p.min_count} records, "
+            f"one consultant above {p.dominance:.0%}, or withheld so that no other withheld "
+            "number can be worked out"
         )
         return (
             f"<table><caption>{e(self.title)} ({e(self.profile_label)})</caption>"

@@ -8,9 +8,11 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
+from ._cache import data_digest
 from ._columns import Row
 from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
+from ._publish import publish
 from ._query import Query, compile_query
 from ._reports import (
     dashboard_data,
@@ -22,7 +24,6 @@ from ._reports import (
 )
 from ._rows import from_row, to_row
 from ._scope import Record, Scope
-from ._suppress import release_tables
 from ._table import Table
 
 
@@ -253,14 +254,7 @@ class StateView:
         scope = self.__scope
         version = scope.store.data_version()
         if self.__cache is None or self.__cache[0] != version:
-            tables = release_tables(
-                scope.store,
-                scope.profile,
-                scope.profile.tables,
-                years=scope.profile.fiscal_years(scope.today()),
-                data_version=version,
-            )
-            self.__cache = (version, tables)
+            self.__cache = (version, publish(scope, data_digest(scope.store.url, version)))
         return self.__cache[1]
 
     def __match(self, query: Query) -> tuple[str, tuple[str, ...], int | None]:

@@ -532,6 +532,10 @@ class Attacker:
                         constrain(n_idx, ones, 1.0, math.inf)
                         if cell.reason == "dominance":
                             constrain(n_idx, ones, floor, math.inf)
+                    elif cell.reason == "withheld":
+                        # one flag for every reason: with zeros shown, the cell is not empty
+                        if self.zeros_shown:
+                            constrain(n_idx, ones, 1.0, math.inf)
                     elif cell.reason == "complementary" and self.zeros_shown:
                         constrain(n_idx, ones, floor, math.inf)
                     elif cell.reason == "complementary":

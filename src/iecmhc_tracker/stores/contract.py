@@ -68,6 +68,11 @@ Budget ledger (authorisation and charge in one transaction, safe across processe
     log with the charge. ``spent(analyst, period, currency) -> float``;
     ``ledger(analyst) -> [dict]`` the audit log, oldest first.
 
+Publication ledger (every state table released)
+    ``publish(entry) -> int`` appends ``entry`` (a JSON-able dict: what was published, from
+    which data) and returns its sequence number; ``publications() -> [dict]`` every entry,
+    oldest first, each as ``{"seq", "at", "entry"}``. Entries are never changed or removed.
+
 ``data_version() -> int``
     Changes whenever live data changes (insert, amend, delete); equal numbers mean equal data.
 
@@ -148,6 +153,10 @@ class Store(Protocol):
     def spent(self, analyst: str, period: str, currency: str) -> float: ...
 
     def ledger(self, analyst: str) -> list[dict[str, Any]]: ...
+
+    def publish(self, entry: Mapping[str, Any]) -> int: ...
+
+    def publications(self) -> list[dict[str, Any]]: ...
 
     def data_version(self) -> int: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,7 @@ class MemoryStore:
         self.url = url
         self._rows: dict[str, Row] = {}
         self._ledger: list[dict[str, Any]] = []
+        self._publications: list[dict[str, Any]] = []
         self._version = 0
         self._lock = threading.RLock()
         self._closed = False
@@ -215,6 +217,21 @@ class MemoryStore:
     def ledger(self, analyst: str) -> list[dict[str, Any]]:
         with self._lock:
             return [copy.deepcopy(e) for e in self._ledger if e["analyst"] == analyst]
+
+    def publish(self, entry: Mapping[str, Any]) -> int:
+        text = json.dumps(dict(entry), sort_keys=True, default=str)  # JSON-able, as persisted
+        with self._lock:
+            self._check_open()
+            self._publications.append({"at": _now(), "entry": json.loads(text)})
+            return len(self._publications)
+
+    def publications(self) -> list[dict[str, Any]]:
+        with self._lock:
+            self._check_open()
+            return [
+                {"seq": i, "at": p["at"], "entry": copy.deepcopy(p["entry"])}
+                for i, p in enumerate(self._publications, 1)
+            ]
 
     def data_version(self) -> int:
         return self._version

@@ -442,3 +442,23 @@ def test_counts_by_hand_per_unit(store: Store) -> None:
         want[r["consultant"]] += 1
     got = {u: n for u, _, n, _ in store.partial_sums("consultant", [], [("*", ())], {})}
     assert got == want
+
+
+# -- publication ledger -----------------------------------------------------------------------
+def test_the_publication_ledger_keeps_every_entry_in_order(
+    store: Store, reopen_store: Callable[[], Store] | None
+) -> None:
+    assert store.publications() == []
+    first = {"tables": {"t": {"cells": [{"x": 1.5, "flag": None}]}}, "data": "d1"}
+    a = store.publish(first)
+    b = store.publish({"tables": {}, "data": "d2", "text": "émoji 🧸 'quoted'"})
+    assert a < b
+    pubs = store.publications()
+    assert [p["seq"] for p in pubs] == [a, b]
+    assert pubs[0]["entry"] == first and pubs[1]["entry"]["text"] == "émoji 🧸 'quoted'"
+    assert all(p["at"].tzinfo is not None for p in pubs)
+    assert store.data_version() == 0  # publishing changes no data
+    if reopen_store is not None:
+        again = reopen_store()
+        assert [p["entry"] for p in again.publications()] == [p["entry"] for p in pubs]
+        again.close()

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import mysql
 from .rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0003"
 
 CODE = 64  # the longest code or pseudonym validation lets through
 # MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
@@ -49,6 +49,8 @@ class Schema:
     meta: sa.Table
     #: live activities summed per unit and cell (``rollup``), kept in step by every write
     cells: sa.Table
+    #: every state table released: what was published, from which data, and when
+    publications: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -148,7 +150,18 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         **TABLE_OPTIONS,
     )
     cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, double), **TABLE_OPTIONS)
-    return Schema(p, md, activities, referrals, ledger, balances, meta, cells)
+    publications = sa.Table(f"{p}publications", md, *publication_columns(), **TABLE_OPTIONS)
+    return Schema(p, md, activities, referrals, ledger, balances, meta, cells, publications)
+
+
+def publication_columns() -> list[sa.Column[Any]]:
+    """The publication ledger's columns (shared by the schema and its migration)."""
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("at", timestamp(), nullable=False),
+        # MEDIUMTEXT on MariaDB/MySQL: a release of every table runs past TEXT's 64 KiB
+        sa.Column("entry", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")),
+    ]
 
 
 #: Rows of the meta table every store starts with.

@@ -379,6 +379,20 @@ class SQLStore:
                 for rec in conn.execute(q)
             ]
 
+    def publish(self, entry: Mapping[str, Any]) -> int:
+        pub = self.schema.publications
+        text = json.dumps(dict(entry), sort_keys=True, default=str)
+        with self._tx(write=True) as conn:
+            result = conn.execute(pub.insert().values(at=_utc_naive(_now()), entry=text))
+            key = result.inserted_primary_key
+            return int(key[0]) if key else 0
+
+    def publications(self) -> list[dict[str, Any]]:
+        pub = self.schema.publications
+        with self._tx() as conn:
+            rows = conn.execute(sa.select(pub.c.id, pub.c.at, pub.c.entry).order_by(pub.c.id))
+            return [{"seq": int(r[0]), "at": _aware(r[1]), "entry": json.loads(r[2])} for r in rows]
+
     def data_version(self) -> int:
         m = self.schema.meta
         with self._tx() as conn:

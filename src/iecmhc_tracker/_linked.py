@@ -1,0 +1,199 @@
+"""Every table of a release in one linked system, whatever its filters.
+
+Two tables with different filters (consultation hours by region, training hours by region,
+and both together) count overlapping sets of activities: the third is the sum of the first
+two. Each published cell is therefore written as a sum of *fine cells*: the activities cut
+by every dimension and filter field that any table of the release uses (kind, consultation
+type, setting, region, fiscal year, …). The attacker's unknowns are the fine cells; every
+published number is one equation over them. Tables that share a filter are linked through
+the same equations, so one system protects them all.
+
+What the attacker knows of a fine cell beyond the equations is given as bounds, chosen from
+the true values so that the protected problem is never easier for us than the real one:
+
+* at least one record (empty fine cells are left out: fixing them at 0 only narrows what we
+  compute, so a cell certified here is at least as well hidden in fact);
+* at least the largest single consultant's share of it (any one consultant knows her own
+  rows: the p % rule's attacker);
+* hours between the profile's minimum per activity and 24 h per activity.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._audit import BoolArray, Equation, FloatArray, LinearSystem, additive
+from ._errors import TrackerError
+from ._family import Cells, Layout
+from ._measures import MEASURES
+from ._table import NOT_RECORDED
+
+#: the most hours one activity may hold (validation refuses more)
+MAX_HOURS = 24.0
+#: cost multiplier that keeps grand totals (the headline numbers) out of complements
+HEADLINE_WEIGHT = 1e4
+
+FINE = "~fine"  # first element of a fine cell's key (never a dimension name)
+
+
+def column(measure: str) -> str:
+    """The row column a measure sums (``"*"`` counts records)."""
+    return MEASURES[measure].column or "*"
+
+
+def system_key(group: str, measure: str) -> str:
+    """The linked system a measure's values belong to: one per record kind and column."""
+    return f"{group}:{column(measure)}"
+
+
+def record_group(spec_by: Sequence[str], where: Mapping[str, Any]) -> str:
+    """Referral tables count (activity, referral) records; the others count activities."""
+    return "referrals" if "resource_type" in spec_by or "resource_type" in where else "activities"
+
+
+def fine_dimensions(
+    specs: Sequence[tuple[Sequence[str], Mapping[str, Any], Sequence[str]]],
+) -> tuple[str, ...]:
+    """Every dimension and filter field of the tables (kind too where a measure keeps to
+    some kinds): the cross-classification all their cells are sums over."""
+    dims: set[str] = set()
+    for by, where, measures in specs:
+        dims.update(by)
+        dims.update(k for k in where if not k.startswith("date_"))
+        if any(MEASURES[m].kinds for m in measures):
+            dims.add("kind")
+    return tuple(sorted(dims))
+
+
+class FineCells:
+    """The non-empty fine cells of one record kind: values per fine dimension, and per
+    column their records, totals and largest single-consultant totals."""
+
+    def __init__(
+        self,
+        group: str,
+        dims: Sequence[str],
+        columns: Sequence[str],
+        stats: Sequence[tuple[tuple[Any, ...], int, int, tuple[float, ...], tuple[float, ...]]],
+    ) -> None:
+        self.group = group
+        self.dims = tuple(dims)
+        self.columns = tuple(columns)
+        self.values = [s[0] for s in stats]
+        self.records = np.array([s[1] for s in stats], dtype=float)
+        self.sums = {c: np.array([s[3][j] for s in stats]) for j, c in enumerate(columns)}
+        self.tops = {c: np.array([s[4][j] for s in stats]) for j, c in enumerate(columns)}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def _passes(value: Any, allowed: Sequence[Any] | str) -> bool:
+    options = [allowed] if isinstance(allowed, str) else list(allowed)
+    return value in options
+
+
+def link(
+    cells: Cells,
+    layouts: Sequence[Layout],
+    filters: Sequence[Mapping[str, Any]],
+    fine: Mapping[str, tuple[FineCells, int]],
+    *,
+    min_hours: float,
+) -> tuple[dict[str, tuple[LinearSystem, BoolArray]], BoolArray, FloatArray]:
+    """The linked systems of a release (one per record kind and column), which cells are
+    fine cells (withheld, never published, needing no protection), and each cell's cost
+    weight for complementary suppression (grand totals are kept published if at all
+    possible).
+
+    ``filters[i]`` are the store filters of ``layouts[i]``'s table; ``fine[group]`` the
+    group's fine cells and the index of the first of them in ``cells``."""
+    n = len(cells)
+    exempt = np.zeros(n, dtype=bool)
+    for group_cells, first in fine.values():
+        exempt[first : first + len(group_cells)] = True
+    weight = np.ones(n)
+    xs: dict[str, FloatArray] = {}
+    present: dict[str, BoolArray] = {}
+    source: dict[str, dict[int, str]] = {}
+    members: dict[str, dict[int, list[int]]] = {}
+    for lay, flt in zip(layouts, filters, strict=True):
+        spec = lay.spec
+        group = record_group(spec.by, spec.where)
+        group_cells, first = fine[group]
+        pos = {d: i for i, d in enumerate(group_cells.dims)}
+        index = {c: g for c, g in zip(lay.coords, lay.cells, strict=True)}
+        for c, g in index.items():
+            if all(v is None for v in c):
+                weight[g] = HEADLINE_WEIGHT
+        k = len(spec.by)
+        masks = [[bool(b >> d & 1) for d in range(k)] for b in range(2**k)]
+        passing = [
+            f
+            for f, vals in enumerate(group_cells.values)
+            if all(_passes(vals[pos[key]], allowed) for key, allowed in flt.items() if key in pos)
+        ]
+        for m in spec.measures:
+            if not additive(m):
+                continue
+            key = system_key(group, m)
+            j = cells.measures.index(m)
+            if key not in xs:
+                xs[key] = np.zeros(n)
+                present[key] = exempt.copy()
+                source[key] = {}
+                members[key] = {}
+                col = column(m)
+                fx = group_cells.sums[col] if col != "*" else group_cells.records
+                xs[key][first : first + len(group_cells)] = fx
+            kinds = MEASURES[m].kinds
+            for g in lay.cells:
+                if source[key].setdefault(g, m) != m:
+                    raise TrackerError(
+                        f"table {spec.name!r} publishes {m!r} where a table with the same "
+                        f"filters publishes {source[key][g]!r} on the same column; publish "
+                        "them in tables with different filters"
+                    )
+                xs[key][g] = cells.sums[g][j]
+                present[key][g] = True
+            for f in passing:
+                vals = group_cells.values[f]
+                if kinds and vals[pos["kind"]] not in kinds:
+                    continue
+                coded = [_code(vals[pos[d]]) for d in spec.by]
+                for mask in masks:
+                    cell = tuple(coded[d] if mask[d] else None for d in range(k))
+                    at = index.get(cell)
+                    if at is not None:
+                        members[key].setdefault(at, []).append(first + f)
+    systems: dict[str, tuple[LinearSystem, BoolArray]] = {}
+    for key, x in xs.items():
+        group, col = key.split(":", 1)
+        group_cells, first = fine[group]
+        eqs: list[Equation] = [(g, tuple(sorted(set(fs)))) for g, fs in members[key].items()]
+        lo = np.zeros(n)
+        hi = np.full(n, np.inf)
+        sl = slice(first, first + len(group_cells))
+        records = group_cells.records
+        if col == "hours":
+            # no activity holds more than 24 h (fixing its records at the truth only
+            # narrows what we compute)
+            hi[sl] = np.maximum(MAX_HOURS * records, group_cells.sums[col])
+        # a published cell: shown as 0 when empty (so never withheld then), and known to
+        # hold a record (and a quarter hour) when withheld
+        empty = np.asarray(cells.records) == 0
+        published = np.ones(n, dtype=bool)
+        published[sl] = False
+        published &= ~exempt
+        hi[published & empty] = 0.0
+        floor = 1.0 if col == "*" else (min_hours if col == "hours" else 0.0)
+        lo[published & ~empty] = np.minimum(floor, x[published & ~empty])
+        systems[key] = (LinearSystem(x, eqs, lo=lo, hi=hi), present[key])
+    return systems, exempt, weight
+
+
+def _code(v: Any) -> Any:
+    return NOT_RECORDED if v is None else v
