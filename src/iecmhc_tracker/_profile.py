@@ -7,7 +7,6 @@ whole file and raises :class:`ProfileError` naming the file, the line and the ke
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +20,7 @@ from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
+from ._tomltext import line_of_key, plain_number
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
@@ -334,7 +334,7 @@ class _Builder:
         """A finite number >= 0 (> 0 with ``positive``): NaN, ±inf, negatives and -0.0 are
         refused, naming the file, the key and its line."""
         value = data.get(key, default)
-        if not _plain_number(value, positive=positive):
+        if not plain_number(value, positive=positive):
             want = "a positive" if positive else "a non-negative"
             raise self.fail_at(f"{path}{key}", f"must be {want} finite number, not {value!r}")
         return float(value)
@@ -349,27 +349,10 @@ class _Builder:
     def fail_at(self, dotted: str, message: str) -> ProfileError:
         """A fault at the key ``dotted`` (``privacy.dp.bounds.hours``): the line is found
         inside the key's own table, not wherever its last name first appears."""
-        line = self._line_of_key(dotted)
+        line = line_of_key(self.lines, dotted)
         if line is None:
             return self.fail(dotted, message)
         return ProfileError(f"{self.source}, line {line}, key {dotted!r}: {message}")
-
-    def _line_of_key(self, dotted: str) -> int | None:
-        table = ""
-        header = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*$")
-        assign = re.compile(r"^\s*([A-Za-z0-9_.\-\"' ]+?)\s*=")
-        for i, raw in enumerate(self.lines, 1):
-            line = raw.split("#", 1)[0]
-            m = header.match(line)
-            if m:
-                table = m.group(1).replace(" ", "").replace('"', "")
-                continue
-            m = assign.match(line)
-            if m:
-                key = m.group(1).replace(" ", "").replace('"', "")
-                if (f"{table}.{key}" if table else key) == dotted:
-                    return i
-        return None
 
     def _codes(self, raw: Any, key: str) -> tuple[Code, ...]:
         if not isinstance(raw, list):
@@ -610,12 +593,3 @@ class _Builder:
             norm_bounds={k: float(v) for k, v in norms.items()},
         )
         return supp, policy
-
-
-def _plain_number(value: Any, *, positive: bool = False) -> bool:
-    """A finite int or float, >= 0 and not -0.0 (> 0 with ``positive``); never a bool."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    if not math.isfinite(value) or math.copysign(1.0, value) < 0:
-        return False
-    return value > 0 if positive else True

@@ -14,12 +14,12 @@ Create Date: 2027-01-12
 from __future__ import annotations
 
 import json
+import math
 from collections import defaultdict
 
 import sqlalchemy as sa
 from alembic import context, op
 
-from iecmhc_tracker._accounting import rho_to_epsilon
 from iecmhc_tracker.stores.sql.schema import TABLE_OPTIONS, double
 
 revision = "0003"
@@ -28,6 +28,11 @@ branch_labels = None
 depends_on = None
 
 LEGACY_DELTA = 1e-6  # the δ the old profiles reported Gaussian releases at
+
+
+def rho_to_epsilon(rho: float, delta: float) -> float:
+    """ρ-zCDP is (ρ + 2·√(ρ·ln(1/δ)), δ)-DP (the library's accountant, frozen here)."""
+    return rho + 2.0 * math.sqrt(rho * math.log(1.0 / delta))
 
 
 def _prefix() -> str:
