@@ -118,7 +118,11 @@ def test_profiles_page_names_every_key() -> None:
     keys: set[str] = set()
     for f in files:
         keys |= _keys(tomllib.loads(f.read_text(encoding="utf-8")))
-    assert {"fiscal_year_start_month", "min_consultants", "budget_epsilon", "required"} <= keys
+    assert {
+        "fiscal_year_start_month",
+        "min_consultants",
+        "lifetime_epsilon_per_fiscal_year",
+    } <= keys
     # a key is named when a code span holds it as a word: `min_count`, `[privacy.dp.bounds]`
     prose = re.sub(r"^```.*?^```", "", page, flags=re.S | re.M)
     spans = " ".join(re.findall(r"`([^`]+)`", prose))

@@ -382,10 +382,18 @@ def _budget(tracker: it.Tracker, analyst: str) -> dict[str, Any]:
     out: dict[str, Any] = _finite(
         {
             "analyst": b.analyst,
-            "period": b.period,
-            "spent": dict(b.spent),
-            "limit": dict(b.limit),
-            "remaining": b.remaining,
+            "currency": "epsilon",
+            "fiscal_years": [
+                {
+                    "fiscal_year": y.fiscal_year,
+                    "spent": y.spent,
+                    "allotment": y.allotment,
+                    "remaining": y.remaining,
+                    "lifetime_cap": y.lifetime_cap,
+                    "lifetime_remaining": y.lifetime_remaining,
+                }
+                for y in b.years
+            ],
         }
     )
     return out

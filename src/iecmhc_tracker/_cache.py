@@ -3,8 +3,10 @@
 Kept on disk with diskcache, so a new process (or another analyst) asking the same question
 of the same data gets the same numbers, not a fresh draw: averaging repeated queries gains
 nothing. Keyed by a canonical form of what the noise depends on (profile, privacy unit, query,
-bounds, bounding, mechanism, budget, δ, the public cells, and the store's ``data_version``);
-new data changes the version and so misses the cache. Deliberately **not** keyed by analyst:
+bounds, bounding, mechanism, budget, δ, the public cells, the fiscal years read, and a digest
+of the store and its ``data_version``); new data changes the version and so misses the cache.
+What it keeps may be served to another analyst, so it holds no analyst, no time of the first
+release and no exact data version (only the digest). Deliberately **not** keyed by analyst:
 the same question gets the same answer whoever asks, so analysts cannot pool independent
 draws either. Nor by confidence level or post-processing: those are derived from the cached
 noisy totals, so asking for a 90 % interval or unrounded values costs nothing either.

@@ -99,9 +99,22 @@ class Forbidden(PrivacyError):
 
 
 class BudgetExceeded(PrivacyError):
-    """A differentially private release would spend more than the analyst has left."""
+    """A differentially private release would spend more than is left: ``remaining`` is the
+    most it could have spent, ``partition`` the partition (fiscal year of data, ``"FY2025"``)
+    that ran short and ``limit`` which limit did: ``"analyst"`` (the analyst's allotment) or
+    ``"lifetime"`` (everyone's cap on that fiscal year)."""
 
-    def __init__(self, message: str, *, requested: float, remaining: float) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        requested: float,
+        remaining: float,
+        partition: str | None = None,
+        limit: str | None = None,
+    ) -> None:
         self.requested = requested
         self.remaining = remaining
+        self.partition = partition
+        self.limit = limit
         super().__init__(message)

@@ -21,6 +21,7 @@ from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
 from ._pii import LANGUAGES as NOTE_LANGUAGES
+from ._tomltext import line_of_key, plain_number
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
@@ -77,7 +78,7 @@ class FieldSpec:
     type: str
     label: str
     codes: tuple[Code, ...] = ()
-    maximum: int | None = None
+    maximum: float | None = None
     kinds: tuple[str, ...] = ()
 
 
@@ -101,14 +102,33 @@ class SuppressionPolicy:
     protection: float = 0.2
 
 
+#: Keys a profile may no longer set, and what replaced them.
+RETIRED_DP_KEYS: Mapping[str, str] = {
+    "period": "budgets now belong to the fiscal years of data a release reads; set "
+    "lifetime_epsilon_per_fiscal_year and analyst_epsilon_per_fiscal_year instead",
+    "budget_epsilon": "replaced by analyst_epsilon_per_fiscal_year (each analyst's allotment "
+    "per fiscal year of data) under lifetime_epsilon_per_fiscal_year (everyone's cap)",
+    "budget_rho": "ρ releases are charged in ε at the profile's delta; set "
+    "analyst_epsilon_per_fiscal_year instead",
+}
+
+
 @attrs.frozen(slots=True)
 class DPPolicy:
-    """Differential-privacy policy: budget per analyst per period, defaults and bounds."""
+    """Differential-privacy policy: the budget per fiscal year of data, defaults and bounds.
+
+    Every fiscal year of data is one partition of the ledger. Over the life of the data,
+    everyone together (every analyst and the state's DP tables) may spend at most
+    ``lifetime_epsilon_per_fiscal_year`` on it; one analyst at most
+    ``analyst_epsilon_per_fiscal_year`` of that, the state at most
+    ``state_epsilon_per_fiscal_year``. ρ-zCDP releases are charged in ε at ``delta``.
+    """
 
     unit: str = "consultant"
-    budget_epsilon: float = 4.0
-    budget_rho: float = 0.5
-    period: str = "fiscal_year"
+    lifetime_epsilon_per_fiscal_year: float = 4.0
+    analyst_epsilon_per_fiscal_year: float = 2.0
+    state_epsilon_per_fiscal_year: float = 0.0
+    delta: float = 1e-6
     default_epsilon: float = 0.5
     default_rho: float = 0.05
     max_cells: int = 12
@@ -315,11 +335,37 @@ class _Builder:
             raise self.fail(f"{path}{key}", "must be a non-empty string")
         return value
 
-    def _num(self, data: Mapping[str, Any], key: str, path: str, default: float) -> float:
+    def _num(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: float,
+        *,
+        positive: bool = False,
+    ) -> float:
+        """A finite number >= 0 (> 0 with ``positive``): NaN, ±inf, negatives and -0.0 are
+        refused, naming the file, the key and its line."""
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise self.fail(f"{path}{key}", f"must be a non-negative number, not {value!r}")
+        if not plain_number(value, positive=positive):
+            want = "a positive" if positive else "a non-negative"
+            raise self.fail_at(f"{path}{key}", f"must be {want} finite number, not {value!r}")
         return float(value)
+
+    def _int(self, data: Mapping[str, Any], key: str, path: str, default: int) -> int:
+        """A whole number >= 0 (a float with a fraction, NaN or inf is refused)."""
+        value = self._num(data, key, path, default)
+        if not value.is_integer():
+            raise self.fail_at(f"{path}{key}", f"must be a whole number, not {value!r}")
+        return int(value)
+
+    def fail_at(self, dotted: str, message: str) -> ProfileError:
+        """A fault at the key ``dotted`` (``privacy.dp.bounds.hours``): the line is found
+        inside the key's own table, not wherever its last name first appears."""
+        line = line_of_key(self.lines, dotted)
+        if line is None:
+            return self.fail(dotted, message)
+        return ProfileError(f"{self.source}, line {line}, key {dotted!r}: {message}")
 
     def _codes(self, raw: Any, key: str) -> tuple[Code, ...]:
         if not isinstance(raw, list):
@@ -418,7 +464,8 @@ class _Builder:
                     raise self.fail(f"kinds.{c.code}", f"names unknown field {f!r}", needle=f)
             kinds[c.code] = KindSpec(c.code, c.label, req, forb)
 
-        max_counts = {k: int(v) for k, v in self._table(data, "limits", "").items()}
+        limits = self._table(data, "limits", "")
+        max_counts = {k: self._int(limits, k, "limits.", 0) for k in limits}
         tables = self._tables(data.get("tables", []), codes, fields)
         supp, dp_policy = self._privacy(self._table(data, "privacy", ""))
         return Profile(
@@ -462,6 +509,8 @@ class _Builder:
                 if k not in kind_codes:
                     raise self.fail(f"{key}.kinds", f"unknown kind {k!r}", needle=k)
             maximum = spec.get("max")
+            if maximum is not None:
+                maximum = self._num(spec, "max", f"{key}.", 0.0)
             fields[name] = FieldSpec(
                 name, ftype, str(spec.get("label", name)), codes, maximum, kinds
             )
@@ -512,23 +561,23 @@ class _Builder:
     def _privacy(self, raw: Mapping[str, Any]) -> tuple[SuppressionPolicy, DPPolicy]:
         s = self._table(raw, "suppression", "privacy.")
         p = "privacy.suppression."
-        dominance = self._num(s, "dominance", p, 0.8)
+        dominance = self._num(s, "dominance", p, 0.8, positive=True)
         if not 0 < dominance <= 1:
-            raise self.fail(p + "dominance", "must be a share in (0, 1], e.g. 0.8 for 80 %")
+            raise self.fail_at(p + "dominance", "must be a share in (0, 1], e.g. 0.8 for 80 %")
         supp = SuppressionPolicy(
-            min_consultants=int(self._num(s, "min_consultants", p, 3)),
-            min_count=int(self._num(s, "min_count", p, 11)),
+            min_consultants=self._int(s, "min_consultants", p, 3),
+            min_count=self._int(s, "min_count", p, 11),
             dominance=dominance,
             protection=self._num(s, "protection", p, 0.2),
         )
         d = self._table(raw, "dp", "privacy.")
         p = "privacy.dp."
+        for old, why in RETIRED_DP_KEYS.items():
+            if old in d:
+                raise self.fail_at(p + old, f"is no longer read: {why}")
         unit = d.get("unit", "consultant")
         if unit not in PRIVACY_UNITS:
             raise self.fail(p + "unit", f"privacy unit must be consultant or program, not {unit!r}")
-        period = d.get("period", "fiscal_year")
-        if period not in ("fiscal_year", "month", "forever"):
-            raise self.fail(p + "period", "must be fiscal_year, month or forever")
         bounding = d.get("bounding", "norm")
         if bounding not in ("norm", "max_cells"):
             raise self.fail(p + "bounding", "must be norm or max_cells")
@@ -536,19 +585,35 @@ class _Builder:
         bounds = self._table(d, "bounds", p)
         norms = self._table(d, "norm_bounds", p)
         for table, key in ((bounds, "bounds"), (norms, "norm_bounds")):
-            for m, v in table.items():
+            for m in table:
                 if m not in MEASURES:
-                    raise self.fail(f"{p}{key}.{m}", f"unknown measure {m!r}", needle=m)
-                if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                    raise self.fail(f"{p}{key}.{m}", "must be a positive number", needle=m)
+                    raise self.fail_at(f"{p}{key}.{m}", f"unknown measure {m!r}")
+                self._num(table, m, f"{p}{key}.", 0.0, positive=True)
+        lifetime = self._num(d, "lifetime_epsilon_per_fiscal_year", p, 4.0)
+        analyst = self._num(d, "analyst_epsilon_per_fiscal_year", p, min(2.0, lifetime))
+        state = self._num(d, "state_epsilon_per_fiscal_year", p, 0.0)
+        for key, value in (
+            ("analyst_epsilon_per_fiscal_year", analyst),
+            ("state_epsilon_per_fiscal_year", state),
+        ):
+            if value > lifetime:
+                raise self.fail_at(
+                    p + key,
+                    f"{value:g} is more than lifetime_epsilon_per_fiscal_year ({lifetime:g}), "
+                    "the cap everyone's releases of a fiscal year of data share",
+                )
+        delta = self._num(d, "delta", p, 1e-6, positive=True)
+        if not delta < 1:
+            raise self.fail_at(p + "delta", f"must lie strictly between 0 and 1, not {delta!r}")
         policy = DPPolicy(
             unit=unit,
-            budget_epsilon=self._num(d, "budget_epsilon", p, 4.0),
-            budget_rho=self._num(d, "budget_rho", p, 0.5),
-            period=period,
-            default_epsilon=self._num(d, "default_epsilon", p, 0.5),
-            default_rho=self._num(d, "default_rho", p, 0.05),
-            max_cells=int(self._num(d, "max_cells", p, 12)),
+            lifetime_epsilon_per_fiscal_year=lifetime,
+            analyst_epsilon_per_fiscal_year=analyst,
+            state_epsilon_per_fiscal_year=state,
+            delta=delta,
+            default_epsilon=self._num(d, "default_epsilon", p, 0.5, positive=True),
+            default_rho=self._num(d, "default_rho", p, 0.05, positive=True),
+            max_cells=self._int(d, "max_cells", p, 12),
             bounding=bounding,
             bounds={k: float(v) for k, v in bounds.items()},
             norm_bounds={k: float(v) for k, v in norms.items()},

@@ -86,8 +86,11 @@ class Release:
     ``metadata`` says how it was made: ``mechanism``, ``epsilon`` (Laplace) or ``rho`` and
     ``epsilon_delta`` (Gaussian), ``delta``, per-measure ``bounds`` (clip per cell),
     ``norm_bounds``, ``sensitivity``, ``scale`` and ``noise``, ``bounding``, ``unit``,
-    ``analyst``, ``query``, ``time``, ``data_version``, ``level``, ``postprocess`` and
-    ``cached`` (True when served again from the release cache at no cost).
+    ``analyst`` (who is served), ``query``, ``fiscal_years`` (the fiscal years of data read,
+    each charged ``charged_epsilon``), ``data`` (an opaque digest of the store and its data
+    version: equal digests, equal data), ``time`` (when it was served), ``level``,
+    ``postprocess`` and ``cached`` (True when served again from the release cache at no cost).
+    A cached release carries nothing of who asked first or when.
     """
 
     dims: tuple[str, ...]

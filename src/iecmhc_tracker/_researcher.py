@@ -1,15 +1,18 @@
 """``ResearcherSession``: differentially private releases on a persisted budget, never rows.
 
 ``tracker.as_researcher("analyst-1").release(Query(...), epsilon=0.5)`` checks the query
-(id-like fields are refused), bounds each unit's contribution inside the store, authorises and
-charges the release on the analyst's ledger in the store (one transaction; ``BudgetExceeded``
-says what is left), and only then draws OpenDP noise. A repeated question on unchanged data is
-served from the release cache: the identical numbers, at no cost (logged with amount 0).
+(id-like fields are refused), works out which fiscal years of data it reads, bounds each
+unit's contribution inside the store, charges the release on each of those fiscal years
+against the analyst's allotment and everyone's lifetime cap (one transaction in the store;
+``BudgetExceeded`` says what is left) and only then draws OpenDP noise. A repeated question on
+unchanged data is served from the release cache: the identical numbers, at no cost (logged
+with amount 0). See ``_accounting`` for the accountant's rules.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,6 +20,12 @@ from typing import Any
 import attrs
 
 from . import _dp
+from ._accounting import (
+    fiscal_year_of,
+    normalise_analyst,
+    partitions,
+    rho_to_epsilon,
+)
 from ._cache import ReleaseCache, canonical_key, store_identity
 from ._errors import BudgetExceeded, Forbidden, ValidationError, invalid
 from ._errors import Problem as _Problem
@@ -26,7 +35,6 @@ from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._release import Release, check_postprocess
 from ._scope import Scope
 
-CURRENCIES: tuple[str, ...] = ("epsilon", "rho")
 #: dimensions every valid row carries with a value from the public lists (required or derived
 #: from the validated date)
 _ALWAYS_PUBLIC = frozenset({"county", "region", "kind", "fiscal_year", "quarter"})
@@ -34,70 +42,114 @@ DEFAULT_DELTA = 1e-6
 
 
 @attrs.frozen(slots=True)
-class Budget:
-    """An analyst's privacy budget in the current period, read from the persisted ledger.
+class FiscalYearBudget:
+    """One fiscal year of data: what the analyst spent of it and may still spend, and what is
+    left of everyone's lifetime cap on it (all in ε)."""
 
-    ``spent``, ``limit`` and ``remaining`` map each currency (``"epsilon"`` for Laplace
-    releases, ``"rho"`` for Gaussian ones) to a number.
+    fiscal_year: int
+    spent: float
+    allotment: float
+    lifetime_spent: float
+    lifetime_cap: float
+
+    @property
+    def lifetime_remaining(self) -> float:
+        return max(self.lifetime_cap - self.lifetime_spent, 0.0)
+
+    @property
+    def remaining(self) -> float:
+        """What this analyst can still spend on the year: her allotment's rest, or less when
+        the lifetime cap has less left."""
+        return max(min(self.allotment - self.spent, self.lifetime_remaining), 0.0)
+
+
+@attrs.frozen(slots=True)
+class Budget:
+    """An analyst's privacy budget per fiscal year of data, read from the persisted ledger.
+
+    ``years`` holds one :class:`FiscalYearBudget` per fiscal year there can be data of (the
+    profile's start to today); ``budget[2025]`` is one of them. ``spent`` and ``remaining``
+    map each fiscal year to the analyst's ε.
     """
 
     analyst: str
-    period: str
-    spent: Mapping[str, float] = attrs.field(hash=False)
-    limit: Mapping[str, float] = attrs.field(hash=False)
-    currencies: tuple[str, ...] = CURRENCIES
+    years: tuple[FiscalYearBudget, ...]
+
+    def __getitem__(self, fiscal_year: int) -> FiscalYearBudget:
+        for y in self.years:
+            if y.fiscal_year == fiscal_year:
+                return y
+        raise KeyError(fiscal_year)
 
     @property
-    def remaining(self) -> dict[str, float]:
-        return {c: max(self.limit[c] - self.spent[c], 0.0) for c in self.currencies}
+    def spent(self) -> dict[int, float]:
+        return {y.fiscal_year: y.spent for y in self.years}
+
+    @property
+    def remaining(self) -> dict[int, float]:
+        return {y.fiscal_year: y.remaining for y in self.years}
+
+    @property
+    def total_spent(self) -> float:
+        return sum(y.spent for y in self.years)
 
     def __str__(self) -> str:
-        parts = [
-            f"{c}: {self.spent[c]:.4g} spent of {self.limit[c]:.4g} ({self.remaining[c]:.4g} left)"
-            for c in self.currencies
+        rows = [
+            f"FY{y.fiscal_year}: {y.spent:.4g} spent of {y.allotment:.4g} "
+            f"({y.remaining:.4g} left; {y.lifetime_remaining:.4g} of the lifetime cap "
+            f"{y.lifetime_cap:.4g} left)"
+            for y in self.years
         ]
-        return f"budget of {self.analyst} in {self.period}: " + "; ".join(parts)
+        return f"budget of {self.analyst} in epsilon per fiscal year of data: " + "; ".join(rows)
 
 
-def period_of(profile: Profile, day: dt.date) -> str:
-    """The budget period ``day`` falls in, per the profile (fiscal year, month or forever)."""
-    if profile.dp.period == "fiscal_year":
-        return f"FY{profile.fiscal_year(day)}"
-    if profile.dp.period == "month":
-        return f"{day.year:04d}-{day.month:02d}"
-    return "forever"
+def epsilon_to_rho(epsilon: float, delta: float) -> float:
+    """The largest ρ whose charge (``rho_to_epsilon`` at ``delta``) is at most ``epsilon``."""
+    if epsilon <= 0:
+        return 0.0
+    a = math.log(1.0 / delta)
+    return (math.sqrt(a + epsilon) - math.sqrt(a)) ** 2
+
+
+def data_digest(store: str, data_version: int) -> str:
+    """An opaque name of (store, data version): equal data, equal digest, and nothing about
+    how often or when the data changed."""
+    text = f"{store}\x00{int(data_version)}".encode()
+    return hashlib.blake2b(text, digest_size=16, person=b"iecmhc-data").hexdigest()
 
 
 class ResearcherSession:
-    """One analyst's access: differentially private releases only, on a budget per period."""
+    """One analyst's access: differentially private releases only, on a budget per fiscal
+    year of data. The analyst id is normalised (``_accounting.normalise_analyst``)."""
 
     __slots__ = ("__cache", "__scope", "analyst")
 
     def __init__(self, scope: Scope, analyst: str, cache: ReleaseCache) -> None:
-        if not isinstance(analyst, str) or not analyst.strip():
-            raise invalid(
-                "analyst", "required", "name the analyst, e.g. tracker.as_researcher('analyst-1')"
-            )
+        self.analyst = normalise_analyst(analyst)
         self.__scope = scope
         self.__cache = cache
-        self.analyst = analyst
 
     def __repr__(self) -> str:
         return f"ResearcherSession(analyst={self.analyst!r})"
 
     # -- budget ------------------------------------------------------------------------
-    def _period(self) -> str:
-        t = self.__scope
-        return period_of(t.profile, t.today())
-
     @property
     def budget(self) -> Budget:
-        """Spent, limit and remaining per currency in the current period (from the store)."""
+        """Per fiscal year of data: spent, allotment, remaining, and the lifetime cap's rest."""
         t = self.__scope
-        period = self._period()
-        spent = {c: t.store.spent(self.analyst, period, c) for c in CURRENCIES}
-        limit = {"epsilon": t.profile.dp.budget_epsilon, "rho": t.profile.dp.budget_rho}
-        return Budget(self.analyst, period, spent, limit)
+        policy = t.profile.dp
+        years = []
+        for part in partitions(t.profile.fiscal_years(t.today())):
+            years.append(
+                FiscalYearBudget(
+                    fiscal_year=fiscal_year_of(part),
+                    spent=t.store.spent(self.analyst, part),
+                    allotment=policy.analyst_epsilon_per_fiscal_year,
+                    lifetime_spent=t.store.spent(None, part),
+                    lifetime_cap=policy.lifetime_epsilon_per_fiscal_year,
+                )
+            )
+        return Budget(self.analyst, tuple(years))
 
     def history(self) -> list[dict[str, Any]]:
         """This analyst's audit log, oldest first: every release (cache hits with amount 0)."""
@@ -120,16 +172,20 @@ class ResearcherSession:
         """Release ``query`` with differential privacy.
 
         ``epsilon`` (pure ε, Laplace noise) or ``rho`` (ρ-zCDP, Gaussian noise; its (ε, δ) at
-        ``delta`` is reported); neither means the profile's default ε. ``bounds`` (most one
-        unit adds to one cell) and ``norm_bounds`` (most one unit adds over all cells; L1 for
-        Laplace, L2 for Gaussian) may tighten the profile's, never loosen them. ``bounding`` is
-        ``"norm"`` (scale a unit's contributions down, drops no cell), ``"max_cells"`` (keep
-        at most the profile's ``max_cells`` cells per unit, chosen at random) or ``"none"``.
+        ``delta`` is reported, and it is charged ``ρ + 2·√(ρ·ln(1/δ))`` ε at the profile's δ);
+        neither means the profile's default ε. ``bounds`` (most one unit adds to one cell)
+        and ``norm_bounds`` (most one unit adds over all cells; L1 for Laplace, L2 for
+        Gaussian) may tighten the profile's, never loosen them. ``bounding`` is ``"norm"``
+        (scale a unit's contributions down, drops no cell), ``"max_cells"`` (keep at most the
+        profile's ``max_cells`` cells per unit, chosen at random) or ``"none"``.
         ``postprocess``: any of ``"clamp"`` (at 0) and ``"round"``; intervals are adjusted so
         they stay honest. ``level``: the intervals' confidence (0.95).
 
-        Raises ``Forbidden`` for id-like fields or loosened bounds, ``BudgetExceeded`` (saying
-        what is left) when the release does not fit the analyst's budget for the period.
+        The release is charged on every fiscal year of data it reads (``where={"fiscal_year":
+        2025}`` reads one; a query over all years reads every year from the profile's start
+        to today). Raises ``Forbidden`` for id-like fields or loosened bounds,
+        ``BudgetExceeded`` (saying what is left, and on which fiscal year) when the charge
+        does not fit the analyst's allotment or everyone's lifetime cap on one of them.
         """
         t = self.__scope
         steps = check_postprocess(postprocess)
@@ -145,47 +201,80 @@ class ResearcherSession:
             bounding=bounding,
             delta=delta,
         )
-        data_version = t.store.data_version()
-        key = prep.cache_key(data_version)
-        period = self._period()
+        data = data_digest(prep.store, t.store.data_version())
+        key = prep.cache_key(data)
         policy = t.profile.dp
-        limit = policy.budget_rho if prep.mechanism == "gaussian" else policy.budget_epsilon
-        entry = {**prep.audit_entry(key), "data_version": data_version}
+        parts = partitions(prep.data_years)
+        entry = {**prep.audit_entry(key), "data": data}
+
+        def charge(amount: float, cached: bool) -> None:
+            t.store.charge(
+                self.analyst,
+                parts,
+                amount,
+                allotment=policy.analyst_epsilon_per_fiscal_year,
+                cap=policy.lifetime_epsilon_per_fiscal_year,
+                entry={**entry, "cached": cached},
+            )
+
         with self.__cache.lock(key):
             raw = self.__cache.get(key)
             if raw is not None:
                 # already released: the same numbers again, logged, at no cost
-                t.store.charge(
-                    self.analyst, period, prep.currency, 0.0, limit, {**entry, "cached": True}
-                )
-                return Release.from_noisy(
-                    raw, analyst=self.analyst, level=level, postprocess=steps, cached=True
-                )
+                charge(0.0, True)
+                return self._served(raw, level, steps, cached=True)
             # exact totals are read before the charge (a storage failure then costs nothing)
             vectors = prep.bounded(t)
             try:
-                t.store.charge(
-                    self.analyst,
-                    period,
-                    prep.currency,
-                    prep.charge,
-                    limit,
-                    {**entry, "cached": False},
-                )
+                charge(prep.charge, False)
             except BudgetExceeded as exc:
-                raise BudgetExceeded(
-                    f"{self.analyst} has {exc.remaining:.4g} {prep.currency} left in {period} "
-                    f"(limit {limit:.4g}); this release needs {prep.charge:.4g}. Ask for "
-                    f"{prep.currency} <= {exc.remaining:.4g}, or repeat an earlier query "
-                    "(cached releases cost nothing)",
-                    requested=prep.charge,
-                    remaining=exc.remaining,
-                ) from None
+                raise self._refusal(exc, prep, parts) from None
             # noise is drawn only after the charge has been committed
-            raw = prep.noisy_release(prep.plan.run(vectors), key, data_version)
+            raw = prep.noisy_release(prep.plan.run(vectors), key, data)
             self.__cache.set(key, raw)
+        return self._served(raw, level, steps, cached=False)
+
+    def _served(
+        self, raw: Mapping[str, Any], level: float, steps: Sequence[str], *, cached: bool
+    ) -> Release:
+        # the time is when this analyst was served: a cache hit says nothing of when (or
+        # whether) someone else asked first
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         return Release.from_noisy(
-            raw, analyst=self.analyst, level=level, postprocess=steps, cached=False
+            {**raw, "time": now},
+            analyst=self.analyst,
+            level=level,
+            postprocess=steps,
+            cached=cached,
+        )
+
+    def _refusal(self, exc: BudgetExceeded, prep: Prepared, parts: Sequence[str]) -> BudgetExceeded:
+        policy = self.__scope.profile.dp
+        left = exc.remaining
+        on = f"{exc.partition} data" if exc.partition else "that data"
+        if exc.limit == "lifetime":
+            who = (
+                f"everyone together has {left:.4g} epsilon left on {on} (lifetime cap "
+                f"{policy.lifetime_epsilon_per_fiscal_year:.4g} per fiscal year)"
+            )
+        else:
+            who = (
+                f"{self.analyst} has {left:.4g} epsilon left on {on} (allotment "
+                f"{policy.analyst_epsilon_per_fiscal_year:.4g} per fiscal year)"
+            )
+        need = f"{prep.charge:.4g} epsilon on each of {', '.join(parts)}"
+        if prep.mechanism == "gaussian":
+            ask = f"rho <= {epsilon_to_rho(left, policy.delta):.4g}"
+            need += f" (rho = {prep.budget:.4g} at delta = {policy.delta:g})"
+        else:
+            ask = f"epsilon <= {left:.4g}"
+        return BudgetExceeded(
+            f"{who}; this release needs {need}. Ask for {ask}, narrow the query to fewer "
+            "fiscal years, or repeat an earlier query (cached releases cost nothing)",
+            requested=prep.charge,
+            remaining=left,
+            partition=exc.partition,
+            limit=exc.limit,
         )
 
 
@@ -197,6 +286,8 @@ class Prepared:
     compiled: CompiledQuery
     keys: tuple[tuple[Any, ...], ...]
     years: tuple[int, ...]
+    #: the fiscal years of data the release reads: the partitions it is charged on
+    data_years: tuple[int, ...]
     clip: Mapping[str, float] = attrs.field(hash=False)
     norms: Mapping[str, float] = attrs.field(hash=False)
     bounding: str
@@ -209,6 +300,8 @@ class Prepared:
     max_cells: int | None
     profile_name: str
     store: str
+    #: the profile's δ, at which a ρ-zCDP release is charged in ε
+    ledger_delta: float
 
     @property
     def currency(self) -> str:
@@ -216,12 +309,15 @@ class Prepared:
 
     @property
     def charge(self) -> float:
-        """What the release costs: OpenDP's composition map (ε or ρ) of the whole plan."""
-        value = self.plan.epsilon if self.mechanism == "laplace" else self.plan.rho
-        assert value is not None
-        return value
+        """What the release costs in ε on each fiscal year it reads: OpenDP's composition
+        map of the whole plan (ε), or its ρ converted at the profile's δ."""
+        if self.mechanism == "laplace":
+            assert self.plan.epsilon is not None
+            return self.plan.epsilon
+        assert self.plan.rho is not None
+        return rho_to_epsilon(self.plan.rho, self.ledger_delta)
 
-    def cache_key(self, data_version: int) -> str:
+    def cache_key(self, data: str) -> str:
         names = self.compiled.query.measures
         return canonical_key(
             {
@@ -237,7 +333,8 @@ class Prepared:
                 "budget": self.budget,
                 "delta": self.delta if self.mechanism == "gaussian" else None,
                 "years": list(self.years),
-                "data_version": data_version,
+                "data_years": list(self.data_years),
+                "data": data,
             }
         )
 
@@ -246,13 +343,17 @@ class Prepared:
         entry: dict[str, Any] = {
             "query": self.compiled.query.key(),
             "mechanism": self.mechanism,
-            self.currency: self.charge,
+            "epsilon": self.charge,
+            "fiscal_years": list(self.data_years),
             "bounding": self.bounding,
             "bounds": {m: self.clip[m] for m in names},
             "norm_bounds": {m: self.norms[m] for m in names},
             "unit": self.unit,
             "release": key,
         }
+        if self.mechanism == "gaussian":
+            entry["rho"] = self.plan.rho
+            entry["ledger_delta"] = self.ledger_delta
         if self.plan.approx is not None:
             entry["epsilon_delta"] = list(self.plan.approx)
         return entry
@@ -261,6 +362,9 @@ class Prepared:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
         names = self.compiled.query.measures
         filters: dict[str, Any] = dict(self.compiled.filters)
+        # read only the fiscal years the release is charged on (a row dated past today's
+        # fiscal year, say, is in no partition charged, so it is not read either)
+        filters["fiscal_year"] = list(self.data_years)
         # only public cells are released, so only they should use up a unit's norm bound: keep
         # rows whose value is not public (NULL, say) out. Columns every valid row fills with a
         # public value need no filter (a cheaper query); a row with a code since removed from
@@ -283,9 +387,11 @@ class Prepared:
         return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
 
     def noisy_release(
-        self, noisy: Sequence[Sequence[float]], key: str, data_version: int
+        self, noisy: Sequence[Sequence[float]], key: str, data: str
     ) -> dict[str, Any]:
-        """What the cache keeps of a release: the noisy totals and how they were made."""
+        """What the cache keeps of a release: the noisy totals and how they were made —
+        nothing of who asked first or when, and no exact data version (``data`` is
+        :func:`data_digest`), since another analyst may be served it."""
         plan = self.plan
         return {
             "dims": list(self.compiled.dims),
@@ -315,8 +421,9 @@ class Prepared:
             "max_cells": self.max_cells,
             "unit": self.unit,
             "query": self.compiled.query.key(),
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "data_version": data_version,
+            "fiscal_years": list(self.data_years),
+            "charged_epsilon": self.charge,
+            "data": data,
             "release": key,
         }
 
@@ -367,6 +474,18 @@ def prepare(
         raise ValidationError(
             [_Problem("where", "empty", "the filters leave no public cell to release")]
         )
+    data_years = fiscal_years_read(compiled, profile, years)
+    if not data_years:
+        raise ValidationError(
+            [
+                _Problem(
+                    "where",
+                    "empty",
+                    f"the filters leave no fiscal year of data between FY{years[0]} and "
+                    f"FY{years[-1]} to release",
+                )
+            ]
+        )
     names = compiled.query.measures
     n = len(keys)
     # whole-number totals stay whole unless norm scaling shrinks them: those get discrete noise
@@ -398,6 +517,7 @@ def prepare(
         compiled=compiled,
         keys=keys,
         years=years,
+        data_years=data_years,
         clip=clip,
         norms=norms,
         bounding=how,
@@ -410,7 +530,27 @@ def prepare(
         max_cells=policy.max_cells if how == "max_cells" else None,
         profile_name=profile.name,
         store=store_identity(scope.store.url),
+        ledger_delta=policy.delta,
     )
+
+
+def fiscal_years_read(
+    compiled: CompiledQuery, profile: Profile, years: Sequence[int]
+) -> tuple[int, ...]:
+    """The fiscal years of data a query reads: of ``years`` (the profile's start to today),
+    those its ``fiscal_year`` filter keeps and its ``date_from``/``date_to`` overlap."""
+    read = set(years)
+    f = compiled.filters
+    wanted = f.get("fiscal_year")
+    if wanted is not None:
+        read &= {wanted} if isinstance(wanted, str) else set(wanted)
+    if "date_from" in f:
+        first = dt.date.fromisoformat(str(f["date_from"]))
+        read = {y for y in read if profile.fiscal_year_bounds(y)[1] >= first}
+    if "date_to" in f:
+        last = dt.date.fromisoformat(str(f["date_to"]))
+        read = {y for y in read if profile.fiscal_year_bounds(y)[0] <= last}
+    return tuple(sorted(read))
 
 
 def _bounds(

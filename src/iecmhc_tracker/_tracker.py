@@ -246,9 +246,10 @@ class Tracker:
         return StateView(self.scope)
 
     def as_researcher(self, analyst: str) -> ResearcherSession:
-        """A differentially private session for ``analyst``: releases only, never rows, on a
-        budget per period from the profile. Releases are cached in ``cache_dir`` (by default
-        beside a SQLite file, or under the user cache directory for server URLs)."""
+        """A differentially private session for ``analyst`` (normalised: ``"AN-1 "`` is
+        ``"an-1"``): releases only, never rows, on a budget per fiscal year of data from the
+        profile. Releases are cached in ``cache_dir`` (by default beside a SQLite file, or
+        under the user cache directory for server URLs)."""
         if self._release_cache is None:
             self._release_cache = ReleaseCache.for_store(self.store.url, self._cache_dir)
         return ResearcherSession(self.scope, analyst, self._release_cache)

@@ -187,7 +187,7 @@ def extra_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
 
 
 def _typed(
-    field: str, ftype: str, value: Any, maximum: int | None, codes: frozenset[str]
+    field: str, ftype: str, value: Any, maximum: float | None, codes: frozenset[str]
 ) -> Iterator[Problem]:
     if value is None:
         return
@@ -295,7 +295,7 @@ def _id_ok(value: str) -> bool:
     return True
 
 
-def _typed_ok(ftype: str, maximum: int | None, codes: frozenset[str]) -> Callable[[Any], bool]:
+def _typed_ok(ftype: str, maximum: float | None, codes: frozenset[str]) -> Callable[[Any], bool]:
     """Whether ``_typed`` finds nothing in a non-None value, for one extra field."""
     if ftype in ("count", "minutes"):
         return lambda v: (

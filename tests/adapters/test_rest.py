@@ -211,9 +211,29 @@ def test_analyst_release_has_intervals_and_spends_budget(
     assert codes == set(tracker.profile.code_set("consultation_type"))
     assert all(c["ci_low"] <= c["value"] <= c["ci_high"] for c in body["cells"])
     budget = client.get("/research/budget", headers=ANALYST).json()
-    assert budget["spent"]["epsilon"] == pytest.approx(1.0, rel=1e-6)
-    left = tracker.profile.dp.budget_epsilon - 1.0
-    assert budget["remaining"]["epsilon"] == pytest.approx(left, rel=1e-6)
+    assert budget["currency"] == "epsilon"
+    years = budget["fiscal_years"]
+    # a query over every year is charged on every fiscal year of data
+    assert [y["fiscal_year"] for y in years] == list(tracker.profile.fiscal_years(TODAY))
+    left = tracker.profile.dp.analyst_epsilon_per_fiscal_year - 1.0
+    for y in years:
+        assert y["spent"] == pytest.approx(1.0, rel=1e-6)
+        assert y["remaining"] == pytest.approx(left, rel=1e-6)
+        assert y["lifetime_remaining"] == pytest.approx(y["lifetime_cap"] - 1.0, rel=1e-6)
+
+
+def test_the_analyst_is_the_tokens_principal_never_a_parameter(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        assert "analyst" not in path.lower()
+        for op in ops.values():
+            names = {p["name"].lower() for p in op.get("parameters", [])}
+            assert not {n for n in names if "analyst" in n}, (path, names)
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            ref = body.get("schema", {}).get("$ref", "")
+            if ref:
+                schema = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+                assert not {k for k in schema.get("properties", {}) if "analyst" in k.lower()}
 
 
 def test_budget_exceeded_is_429_and_id_dimensions_are_403(client: TestClient) -> None:
@@ -336,7 +356,8 @@ def test_gaussian_release_and_both_currencies_refused(
     )
     assert r.status_code == 200, r.text
     assert r.json()["metadata"]["mechanism"] == "gaussian"
-    assert client.get("/research/budget", headers=ANALYST).json()["spent"]["rho"] > 0
+    years = client.get("/research/budget", headers=ANALYST).json()["fiscal_years"]
+    assert all(y["spent"] > 0.05 for y in years)  # rho 0.05 is charged as more epsilon
     r = client.post(
         "/research/releases",
         json={"measures": ["hours"], "rho": 0.05, "epsilon": 0.5},

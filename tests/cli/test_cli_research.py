@@ -46,8 +46,8 @@ def test_query_prints_values_intervals_and_the_budget(db: str) -> None:
     )
     assert done.exit_code == 0, done.output
     assert "classroom" in done.output and "ci_low" in done.output
-    assert "spent: epsilon=0.5" in done.output
-    assert "0.5 spent of 4" in done.output
+    assert "spent: epsilon=0.5 on each of FY2020" in done.output
+    assert "0.5 spent of 2" in done.output
     again = runner.invoke(
         app,
         [
@@ -97,13 +97,20 @@ def test_query_writes_json(db: str, tmp_path: Path) -> None:
 
 def test_exhausted_budget_exits_1_with_what_is_left(db: str) -> None:
     args = ["query", "--db", db, "--analyst", "a-3", "-m", "hours", "--by", "county"]
-    assert runner.invoke(app, [*args, "--epsilon", "3.5"]).exit_code == 0
+    assert runner.invoke(app, [*args, "--epsilon", "1.5"]).exit_code == 0
     done = runner.invoke(app, [*args, "--by", "setting", "--epsilon", "1"])
     assert done.exit_code == 1
-    assert "0.5" in done.output and "left" in done.output
+    assert "0.5 epsilon left" in " ".join(done.output.split())
     assert "Traceback" not in done.output
-    shown = runner.invoke(app, ["budget", "--db", db, "--analyst", "a-3"])
-    assert shown.exit_code == 0 and "3.5" in shown.output and "0.5" in shown.output
+    shown = runner.invoke(app, ["budget", "--db", db, "--analyst", "A-3 "])
+    assert shown.exit_code == 0, shown.output
+    assert "Privacy budget of a-3" in shown.output and "FY2026" in shown.output
+    row = next(ln for ln in shown.output.splitlines() if "FY2026" in ln)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    # spent, allotment, remaining; then the lifetime cap's rest (other tests' analysts share
+    # this database) and the cap
+    assert cells[:4] == ["FY2026", "1.5", "2", "0.5"] and cells[5] == "4"
+    assert 0 <= float(cells[4]) <= 4 - 1.5
 
 
 @pytest.mark.parametrize(

@@ -47,8 +47,20 @@ def _tracker(
 
 
 @pytest.fixture(scope="module")
-def data(illinois: it.Profile) -> it.Tracker:
-    return _tracker(illinois)
+def data(tmp_path_factory: pytest.TempPathFactory) -> it.Tracker:
+    # many analysts share this data across the module: a lifetime cap that they never reach
+    # (the cap itself is tested in test_dp_accounting), and 4 epsilon each per fiscal year
+    profile = _profile_with(
+        tmp_path_factory.mktemp("profile"),
+        lifetime_epsilon_per_fiscal_year=1000.0,
+        analyst_epsilon_per_fiscal_year=4.0,
+    )
+    return _tracker(profile)
+
+
+def _spent(lab: Any) -> float:
+    """The most the analyst has spent on any one fiscal year of data."""
+    return max(lab.budget.spent.values())
 
 
 def _profile_with(tmp_path: Path, base: str = "illinois", **dp_values: object) -> it.Profile:
@@ -331,7 +343,7 @@ def test_release_metadata_and_frame(data: it.Tracker) -> None:
         laplace(3, meta["scale"][m]).map(meta["sensitivity"][m]) for m in ("hours", "activities")
     ]
     assert meta["epsilon"] == pytest.approx(sum(maps), rel=1e-12)
-    assert lab.budget.spent["epsilon"] == pytest.approx(meta["epsilon"])
+    assert _spent(lab) == pytest.approx(meta["epsilon"])
     assert rel.to_dict()["metadata"]["query"] == q.key()
     assert "ci_high" in rel._repr_html_()
 
@@ -344,7 +356,10 @@ def test_gaussian_release_reports_rho_and_epsilon_delta(data: it.Tracker) -> Non
     gau = gaussian(len(rel.estimates), m["scale"]["hours"])
     fixed = dp.c.make_fix_delta(dp.c.make_zCDP_to_approxDP(gau), delta=1e-6)
     assert m["epsilon_delta"] == pytest.approx(list(fixed.map(m["sensitivity"]["hours"])))
-    assert lab.budget.spent == {"epsilon": 0.0, "rho": pytest.approx(0.05)}
+    # one accountant: the rho is charged in epsilon at the profile's delta, on every year read
+    charged = 0.05 + 2 * math.sqrt(0.05 * math.log(1e6))
+    assert m["charged_epsilon"] == pytest.approx(charged)
+    assert all(v == pytest.approx(charged) for v in lab.budget.spent.values())
 
 
 def test_tightening_bounds_reduces_noise_and_loosening_is_refused(data: it.Tracker) -> None:
@@ -362,12 +377,12 @@ def test_tightening_bounds_reduces_noise_and_loosening_is_refused(data: it.Track
 
 def test_budget_exceeded_says_what_is_left_and_charges_nothing(data: it.Tracker) -> None:
     lab = data.as_researcher("analyst-budget")
-    limit = data.profile.dp.budget_epsilon
+    limit = data.profile.dp.analyst_epsilon_per_fiscal_year
     lab.release(it.Query(measures=["hours"], by=["region"]), epsilon=limit - 0.25)
-    with pytest.raises(it.BudgetExceeded, match=r"0\.25 epsilon left") as err:
+    with pytest.raises(it.BudgetExceeded, match=r"0\.25 epsilon left on FY\d+ data") as err:
         lab.release(it.Query(measures=["hours"], by=["county"]), epsilon=1.0)
-    assert err.value.remaining == pytest.approx(0.25)
-    assert lab.budget.remaining["epsilon"] == pytest.approx(0.25)
+    assert err.value.remaining == pytest.approx(0.25) and err.value.limit == "analyst"
+    assert all(v == pytest.approx(0.25) for v in lab.budget.remaining.values())
     assert len(lab.history()) == 1
 
 
@@ -377,15 +392,15 @@ def test_repeated_query_is_cached_free_and_identical(
     lab = data.as_researcher("analyst-cache")
     q = it.Query(measures=["hours"], by=["region"], where={"fiscal_year": FY})
     first = lab.release(q, epsilon=0.3)
-    spent = lab.budget.spent["epsilon"]
+    spent = _spent(lab)
     again = lab.release(q, epsilon=0.3)
     assert again.metadata["cached"] is True
     assert again.estimates == first.estimates
-    assert lab.budget.spent["epsilon"] == spent
+    assert _spent(lab) == spent
     # another analyst asking the same question gets the same answer, free
     other = data.as_researcher("analyst-other").release(q, epsilon=0.3)
     assert other.estimates == first.estimates
-    assert data.as_researcher("analyst-other").budget.spent["epsilon"] == 0
+    assert _spent(data.as_researcher("analyst-other")) == 0
     # another level is derived from the same draw: same values, wider intervals, free
     wider = lab.release(q, epsilon=0.3, level=0.99)
     assert [e.value for e in wider.estimates] == [e.value for e in first.estimates]
@@ -403,7 +418,7 @@ def test_new_data_invalidates_the_cache(illinois: it.Profile) -> None:
     t.record_many(it.generate_activities(illinois, 5, consultants=3, seed=99, today=TODAY))
     fresh = lab.release(q, epsilon=0.2)
     assert fresh.metadata["cached"] is False
-    assert lab.budget.spent["epsilon"] == pytest.approx(0.4)
+    assert _spent(lab) == pytest.approx(0.4)
 
 
 def test_id_like_queries_are_forbidden(data: it.Tracker) -> None:
@@ -415,7 +430,7 @@ def test_id_like_queries_are_forbidden(data: it.Tracker) -> None:
     ):
         with pytest.raises(it.Forbidden):
             lab.release(q, epsilon=0.1)
-    assert lab.budget.spent["epsilon"] == 0
+    assert _spent(lab) == 0
 
 
 def test_session_exposes_no_rows(data: it.Tracker) -> None:
@@ -435,31 +450,26 @@ def test_max_cells_bounding(data: it.Tracker) -> None:
 
 def test_program_as_privacy_unit(tmp_path: Path) -> None:
     profile = _profile_with(
-        tmp_path, "california", unit="program", period="forever", budget_epsilon=2.0
+        tmp_path, "california", unit="program", analyst_epsilon_per_fiscal_year=1.5
     )
     t = _tracker(profile, n=800, consultants=12)
     lab = t.as_researcher("a")
     rel = lab.release(it.Query(measures=["hours"], by=["setting"]), epsilon=0.5)
     assert rel.metadata["unit"] == "program"
-    assert lab.budget.period == "forever"
-    assert lab.budget.limit["epsilon"] == 2.0
+    assert {y.allotment for y in lab.budget.years} == {1.5}
+    assert all(v == pytest.approx(1.0) for v in lab.budget.remaining.values())
     # the program's bounded totals: rows without a program (helpline calls) are left out
     calls = it.Query(measures=["activities"], where={"kind": "helpline_call"})
     prep = prepare(t.scope, calls, epsilon=1)
     assert prep.bounded(t.scope) == [[0.0]]
 
 
-def test_budget_period_follows_the_profile(tmp_path: Path) -> None:
-    profile = _profile_with(tmp_path, period="month")
-    t = _tracker(profile, n=100, consultants=5)
-    lab = t.as_researcher("a")
-    assert lab.budget.period == "2026-11"
-    assert data_period(it.load_profile("illinois")) == "FY2027"
-
-
-def data_period(profile: it.Profile) -> str:
-    t = it.Tracker.open("memory://", profile, today=lambda: TODAY)
-    return t.as_researcher("x").budget.period
+def test_the_budget_shows_every_fiscal_year_of_data(tmp_path: Path) -> None:
+    t = it.Tracker.open("memory://", it.load_profile("illinois"), today=lambda: TODAY)
+    b = t.as_researcher("x").budget
+    assert [y.fiscal_year for y in b.years] == list(range(2020, 2028))
+    assert b[2027].remaining == 2.0 and b[2027].lifetime_remaining == 4.0
+    assert "FY2027: 0 spent of 2 (2 left; 4 of the lifetime cap 4 left)" in str(b)
 
 
 def test_bad_requests_are_explained(data: it.Tracker) -> None:
@@ -473,7 +483,7 @@ def test_bad_requests_are_explained(data: it.Tracker) -> None:
         lab.release(q, epsilon=0.1, postprocess=("smooth",))
     with pytest.raises(it.ValidationError):
         lab.release(it.Query(measures=["hours"], by=["planet"]), epsilon=0.1)
-    assert lab.budget.spent["epsilon"] == 0
+    assert _spent(lab) == 0
 
 
 @pytest.mark.parametrize(
@@ -501,4 +511,4 @@ def test_bad_request_arguments_are_validation_errors_naming_the_field(
         lab.release(q, **kwargs)
     assert isinstance(info.value, it.TrackerError)
     assert [p.field for p in info.value.problems] == [field]
-    assert lab.budget.spent["epsilon"] == 0.0 and lab.history() == []
+    assert _spent(lab) == 0.0 and lab.history() == []

@@ -6,6 +6,7 @@ unreachable these tests skip with the reason, unless IECMHC_REQUIRE_SERVICES=1 (
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -44,7 +45,7 @@ CHILD = textwrap.dedent(
                "cached": rel.metadata["cached"]}
     except it.BudgetExceeded as exc:
         out = {"ok": False, "error": str(exc)}
-    out["spent"] = lab.budget.spent["epsilon"]
+    out["spent"] = max(lab.budget.spent.values())
     print(json.dumps(out))
     t.close()
     """
@@ -69,18 +70,23 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return base
 
 
-def _profile(tmp_path: Path, budget: float) -> Path:
+def _profile(tmp_path: Path, budget: float, cap: float = 4.0) -> Path:
+    """Illinois with ``budget`` per analyst and ``cap`` for everyone per fiscal year."""
     from importlib import resources
 
     text = (resources.files("iecmhc_tracker") / "profiles" / "illinois.toml").read_text()
-    text = text.replace("budget_epsilon = 4.0", f"budget_epsilon = {budget}")
+    for key, value in (
+        ("analyst_epsilon_per_fiscal_year = 2.0", f"analyst_epsilon_per_fiscal_year = {budget}"),
+        ("lifetime_epsilon_per_fiscal_year = 4.0", f"lifetime_epsilon_per_fiscal_year = {cap}"),
+    ):
+        assert key in text
+        text = text.replace(key, value)
     path = tmp_path / "profile.toml"
     path.write_text(text)
     return path
 
 
 def _fill(url: str, profile: Path, table_prefix: str = "") -> None:
-    import datetime as dt
 
     today = dt.date.fromisoformat(TODAY)
     with it.Tracker.open(url, str(profile), today=lambda: today) as t:
@@ -98,6 +104,7 @@ def _spawn(
     eps: float,
     go: str = "-",
 ) -> subprocess.Popen[str]:
+    """A child process asking ``measure`` by region over every fiscal year for ``eps``."""
     return subprocess.Popen(
         [
             sys.executable,
@@ -146,7 +153,7 @@ def test_two_processes_racing_for_the_last_budget(url: str, tmp_path: Path) -> N
     profile = _profile(tmp_path, budget=1.0)
     _fill(url, profile)
     go = str(tmp_path / "go")
-    # two different questions (so the cache cannot serve one to the other), each needing 0.6
+    # one analyst, two different questions (the cache cannot serve one to the other), 0.6 each
     procs = [
         _spawn(url, profile, tmp_path / "cache", "analyst-1", m, 0.6, go)
         for m in ("hours", "activities")
@@ -163,6 +170,34 @@ def test_two_processes_racing_for_the_last_budget(url: str, tmp_path: Path) -> N
     with it.Tracker.open(url, str(profile)) as t:
         log = t.store.ledger("analyst-1")
         assert [e["amount"] for e in log] == [pytest.approx(0.6)]
+
+
+@pytest.mark.slow
+@pytest.mark.services
+def test_two_analysts_racing_for_the_last_of_the_lifetime_cap(url: str, tmp_path: Path) -> None:
+    url = _fresh(url, tmp_path)
+    # each analyst may spend 1 on a fiscal year, and so may everyone together: the cap decides
+    profile = _profile(tmp_path, budget=1.0, cap=1.0)
+    _fill(url, profile)
+    go = str(tmp_path / "go")
+    procs = [
+        _spawn(url, profile, tmp_path / "cache", analyst, m, 0.6, go)
+        for analyst, m in (("analyst-1", "hours"), ("analyst-2", "activities"))
+    ]
+    deadline = time.monotonic() + 60
+    while not all(Path(f"{go}.ready.{m}").exists() for m in ("hours", "activities")):
+        assert time.monotonic() < deadline, "children did not start"
+        time.sleep(0.01)
+    Path(go).touch()
+    results = [_result(p) for p in procs]
+    assert sorted(r["ok"] for r in results) == [False, True]
+    refused = next(r for r in results if not r["ok"])
+    assert "everyone together has 0.4 epsilon left" in str(refused["error"])
+    with it.Tracker.open(url, str(profile)) as t:
+        amounts = [e["amount"] for a in ("analyst-1", "analyst-2") for e in t.store.ledger(a)]
+        assert amounts == [pytest.approx(0.6)]
+        years = t.profile.fiscal_years(dt.date.fromisoformat(TODAY))
+        assert all(t.store.spent(None, f"FY{y}") == pytest.approx(0.6) for y in years)
 
 
 @pytest.mark.slow
@@ -184,7 +219,7 @@ def test_a_new_process_sees_the_ledger_and_the_cached_release(url: str, tmp_path
     # and in this process
     with it.Tracker.open(url, str(profile), cache_dir=None if cache == "-" else cache) as t:
         lab = t.as_researcher("analyst-1")
-        assert lab.budget.spent["epsilon"] == pytest.approx(0.5)
+        assert max(lab.budget.spent.values()) == pytest.approx(0.5)
         assert [e["entry"]["cached"] for e in lab.history()] == [False, True]
 
 

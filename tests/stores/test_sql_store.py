@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 import iecmhc_tracker as it
+from iecmhc_tracker._accounting import rho_to_epsilon
 from iecmhc_tracker._rows import to_row
 from iecmhc_tracker.stores.sql import SCHEMA_VERSION, SQLStore, build_schema
 from iecmhc_tracker.stores.sql.dialects import PostgreSQLDialect
@@ -27,8 +28,10 @@ TABLES = {
     "activity_referrals",
     "budget_ledger",
     "budget_balance",
+    "budget_partitions",
     "store_meta",
     "unit_cells",
+    "publications",
     "alembic_version",
 }
 
@@ -80,6 +83,7 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     store.delete(rows[0]["id"], by="c-x", at=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
     expected = sorted(store.partial_sums("consultant", ["county"], [("*", ()), ("hours", ())], {}))
     store.close()
+    _to_0002(sql_url, "old_")
     _sql(sql_url, "DROP TABLE old_unit_cells")
     _sql(
         sql_url,
@@ -107,6 +111,52 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     _assert_cells_match_rows_prefixed(sql_url, "old_")
 
 
+def _to_0002(url: str, prefix: str) -> None:
+    """Undo revision 0003 by hand: no partition totals, no partitions in the ledger."""
+    _sql(url, f"DROP TABLE {prefix}budget_partitions")
+    _sql(url, f"ALTER TABLE {prefix}budget_ledger DROP COLUMN partitions")
+
+
+def test_a_ledger_from_before_data_partitions_is_carried_over(sql_url: str) -> None:
+    # a database as revision 0002 left it: spending kept per (analyst, period of the release
+    # date, currency), in a month and in two currencies
+    SQLStore(sql_url, table_prefix="v2_").close()
+    _to_0002(sql_url, "v2_")
+    at = "2026-01-02 03:04:05"
+    for analyst, period, currency, spent in (
+        ("an-1", "FY2026", "epsilon", 0.5),
+        ("an-1", "FY2026", "rho", 0.05),
+        ("an-2", "FY2026", "epsilon", 1.0),
+        ("an-2", "2026-01", "epsilon", 0.25),
+    ):
+        _sql(
+            sql_url,
+            "INSERT INTO v2_budget_balance (analyst, period, currency, spent) "
+            f"VALUES ('{analyst}', '{period}', '{currency}', {spent})",
+        )
+        _sql(
+            sql_url,
+            "INSERT INTO v2_budget_ledger (analyst, period, currency, amount, at, entry) "
+            f"VALUES ('{analyst}', '{period}', '{currency}', {spent}, '{at}', '{{}}')",
+        )
+    _sql(sql_url, "UPDATE v2_alembic_version SET version_num = '0002'")
+
+    store = SQLStore(sql_url, table_prefix="v2_")
+    assert store.migrated_from == "0002"
+    converted = 0.5 + rho_to_epsilon(0.05, 1e-6)
+    assert store.spent("an-1", "FY2026") == pytest.approx(converted)
+    assert store.spent("an-2", "FY2026") == pytest.approx(1.0)
+    assert store.spent(None, "FY2026") == pytest.approx(converted + 1.0)
+    log = store.ledger("an-2")
+    assert [e["partitions"] for e in log] == [["FY2026"], ["2026-01"]]
+    # and the new accounting runs on top of it
+    with pytest.raises(it.BudgetExceeded):
+        store.charge("an-3", ["FY2026"], 1.0, allotment=2.0, cap=converted + 1.5, entry={})
+    store.charge("an-3", ["FY2026", "FY2025"], 0.5, allotment=2.0, cap=4.0, entry={})
+    assert store.spent(None, "FY2026") == pytest.approx(converted + 1.5)
+    store.close()
+
+
 def _assert_cells_match_rows_prefixed(url: str, prefix: str) -> None:
     n_rows = _sql(url, f"SELECT COUNT(*) FROM {prefix}activities WHERE deleted_at IS NULL")
     assert _sql(url, f"SELECT SUM(n) FROM {prefix}unit_cells") == n_rows
@@ -118,9 +168,9 @@ def test_two_prefixes_coexist_in_one_database(sql_url: str) -> None:
     rows = make_rows(n=5)
     a.insert(rows)
     b.insert(rows[:2])
-    b.charge("x", "2025", "epsilon", 0.5, 1.0, {})
+    b.charge("x", ["FY2025"], 0.5, allotment=1.0, cap=1.0, entry={})
     assert a.get(rows[4]["id"]) is not None and b.get(rows[4]["id"]) is None
-    assert a.spent("x", "2025", "epsilon") == 0.0
+    assert a.spent("x", "FY2025") == 0.0 and b.spent(None, "FY2025") == 0.5
     assert a.data_version() != b.data_version() or a.data_version() == 1
     a.close()
     b.close()

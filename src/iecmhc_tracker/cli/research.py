@@ -95,9 +95,11 @@ def query(
 
 
 def _cost(meta: Any) -> str:
+    years = ", ".join(f"FY{y}" for y in meta.get("fiscal_years", ()))
+    charged = f"epsilon={meta.get('charged_epsilon', 0):.4g} on each of {years}"
     if meta.get("rho") is not None:
-        return f"rho={meta['rho']:.4g}"
-    return f"epsilon={meta.get('epsilon', 0):.4g}"
+        return f"rho={meta['rho']:.4g}, charged as {charged}"
+    return charged
 
 
 def budget(
@@ -105,12 +107,21 @@ def budget(
     db: DbOption = DEFAULT_DB,
     profile: ProfileOption = "illinois",
 ) -> None:
-    """Show an analyst's privacy budget: spent, limit and remaining in this period."""
+    """Show an analyst's privacy budget (ε) per fiscal year of data: spent, allotment and
+    remaining, and what is left of everyone's lifetime cap on the year."""
     with open_tracker(db, profile) as tracker:
         b = tracker.as_researcher(analyst).budget
-        table = RichTable(title=f"Privacy budget of {analyst} ({b.period})")
-        for col in ("currency", "spent", "limit", "remaining"):
-            table.add_column(col, justify="right" if col != "currency" else "left")
-        for c in b.currencies:
-            table.add_row(c, f"{b.spent[c]:.4g}", f"{b.limit[c]:.4g}", f"{b.remaining[c]:.4g}")
+        table = RichTable(title=f"Privacy budget of {b.analyst} (epsilon per fiscal year of data)")
+        cols = ("fiscal year", "spent", "allotment", "remaining", "lifetime left", "lifetime cap")
+        for col in cols:
+            table.add_column(col, justify="right" if col != "fiscal year" else "left")
+        for y in b.years:
+            table.add_row(
+                f"FY{y.fiscal_year}",
+                f"{y.spent:.4g}",
+                f"{y.allotment:.4g}",
+                f"{y.remaining:.4g}",
+                f"{y.lifetime_remaining:.4g}",
+                f"{y.lifetime_cap:.4g}",
+            )
         console.print(table)

@@ -61,12 +61,29 @@ Aggregation (what every release is built on; rows never leave the store for it)
     ``norm=None`` only clipping applies. Cells no unit touches are absent.
 
 Budget ledger (authorisation and charge in one transaction, safe across processes)
-    ``charge(analyst, period, currency, amount, limit, entry) -> float`` adds ``amount`` to the
-    analyst's spend of ``currency`` (``"epsilon"`` or ``"rho"``) in ``period`` only if the new
-    total stays ``<= limit`` (plus 1e-9), and returns the new total; otherwise raises
-    ``BudgetExceeded`` and writes nothing. ``entry`` (a JSON-able dict) is kept in the audit
-    log with the charge. ``spent(analyst, period, currency) -> float``;
-    ``ledger(analyst) -> [dict]`` the audit log, oldest first.
+    Budgets belong to the data. A *partition* is a string naming a disjoint part of the data
+    (the library uses one per fiscal year of data: ``"FY2025"``); an *account* is an analyst
+    id (already normalised by the library) or the state's account. Amounts are ε, the one
+    currency of the ledger.
+
+    ``charge(analyst, partitions, amount, *, allotment, cap, entry) -> {partition: spent}``
+        In ONE transaction, for every partition in ``partitions`` (a non-empty sequence),
+        checks that the analyst's spend on it plus ``amount`` stays ``<= allotment`` and
+        that everyone's spend on it plus ``amount`` stays ``<= cap`` (each plus 1e-9); if
+        every check passes, adds ``amount`` to the analyst's and to everyone's spend on
+        every one of the partitions, writes one ledger row (analyst, partitions, amount,
+        time, ``entry``) and returns the analyst's new spend per partition. If any check
+        fails it raises ``BudgetExceeded`` (``remaining``: the most the charge could have
+        been, over all partitions and both limits; ``partition`` and ``limit`` —
+        ``"analyst"`` or ``"lifetime"`` — say which ran short) and writes nothing: all or
+        nothing. A zero ``amount`` (a cached release) is never refused and is logged.
+        Concurrent charges from threads or processes serialise: the sum of what is granted
+        never passes either limit, whichever analysts race.
+    ``spent(analyst, partition) -> float``
+        The analyst's spend on the partition; with ``analyst=None`` everyone's.
+    ``ledger(analyst) -> [dict]``
+        The analyst's ledger rows, oldest first: ``{"analyst", "partitions", "amount",
+        "at", "entry"}`` (``partitions`` a list of strings, ``at`` an aware UTC datetime).
 
 Publication ledger (every state table released)
     ``publish(entry) -> int`` appends ``entry`` (a JSON-able dict: what was published, from
@@ -88,6 +105,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .._columns import Row
+from .._errors import BudgetExceeded
+
+#: slack on every budget comparison (float sums of many charges)
+EPS = 1e-9
 
 MeasureSpec = tuple[str, tuple[str, ...]]
 Filters = Mapping[str, Sequence[Any] | str]
@@ -143,14 +164,15 @@ class Store(Protocol):
     def charge(
         self,
         analyst: str,
-        period: str,
-        currency: str,
+        partitions: Sequence[str],
         amount: float,
-        limit: float,
+        *,
+        allotment: float,
+        cap: float,
         entry: Mapping[str, Any],
-    ) -> float: ...
+    ) -> dict[str, float]: ...
 
-    def spent(self, analyst: str, period: str, currency: str) -> float: ...
+    def spent(self, analyst: str | None, partition: str) -> float: ...
 
     def ledger(self, analyst: str) -> list[dict[str, Any]]: ...
 
@@ -161,6 +183,51 @@ class Store(Protocol):
     def data_version(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def refusal(
+    analyst: str,
+    amount: float,
+    allotment: float,
+    cap: float,
+    mine: Mapping[str, float],
+    everyone: Mapping[str, float],
+) -> BudgetExceeded | None:
+    """The contract's charge rule, for every store: ``None`` when ``amount`` fits every
+    partition under both limits (``mine``/``everyone``: the spend per partition so far),
+    else the ``BudgetExceeded`` to raise."""
+    if amount <= 0:
+        return None
+    worst: tuple[float, str, str] | None = None
+    for part in sorted(mine):
+        for left, which in (
+            (allotment - mine[part], "analyst"),
+            (cap - everyone[part], "lifetime"),
+        ):
+            if worst is None or left < worst[0]:
+                worst = (left, part, which)
+    assert worst is not None
+    left, part, which = worst
+    if amount <= left + EPS:
+        return None
+    room = max(left, 0.0)
+    whose = f"analyst {analyst!r}" if which == "analyst" else "everyone together"
+    return BudgetExceeded(
+        f"{whose} ha{'s' if which == 'analyst' else 've'} {room:.4g} epsilon left on {part} "
+        f"({'allotment' if which == 'analyst' else 'lifetime cap'} "
+        f"{allotment if which == 'analyst' else cap:.4g}); this release needs {amount:.4g}",
+        requested=amount,
+        remaining=room,
+        partition=part,
+        limit=which,
+    )
+
+
+def check_partitions(partitions: Sequence[str]) -> list[str]:
+    """The partitions of a charge, sorted and once each (the order every store locks them)."""
+    if isinstance(partitions, str) or not partitions:
+        raise ValueError("a charge names a non-empty sequence of partitions, e.g. ['FY2025']")
+    return sorted(set(partitions))
 
 
 def _nothing_stored(_id: str) -> str | None:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._columns import Row
-from .._errors import BudgetExceeded, NotFound, StorageError
+from .._errors import NotFound, StorageError
 from .bounding import bound_partials, cell_stats_from_partials
 from .contract import (
     Cell,
@@ -20,9 +20,9 @@ from .contract import (
     InsertScreen,
     MeasureSpec,
     PartialSum,
+    check_partitions,
+    refusal,
 )
-
-EPS = 1e-9
 
 
 class MemoryStore:
@@ -33,6 +33,9 @@ class MemoryStore:
         self._rows: dict[str, Row] = {}
         self._ledger: list[dict[str, Any]] = []
         self._publications: list[dict[str, Any]] = []
+        #: (analyst, partition) -> the analyst's spend; partition -> everyone's
+        self._spend: dict[tuple[str, str], float] = {}
+        self._totals: dict[str, float] = {}
         self._version = 0
         self._lock = threading.RLock()
         self._closed = False
@@ -178,41 +181,41 @@ class MemoryStore:
     def charge(
         self,
         analyst: str,
-        period: str,
-        currency: str,
+        partitions: Sequence[str],
         amount: float,
-        limit: float,
+        *,
+        allotment: float,
+        cap: float,
         entry: Mapping[str, Any],
-    ) -> float:
+    ) -> dict[str, float]:
+        parts = check_partitions(partitions)
         with self._lock:
-            spent = self.spent(analyst, period, currency)
-            if spent + amount > limit + EPS:
-                raise BudgetExceeded(
-                    f"analyst {analyst!r} has {max(limit - spent, 0):.4g} {currency} left in "
-                    f"period {period}; this release needs {amount:.4g}",
-                    requested=amount,
-                    remaining=max(limit - spent, 0.0),
-                )
+            self._check_open()
+            mine = {p: self._spend.get((analyst, p), 0.0) for p in parts}
+            everyone = {p: self._totals.get(p, 0.0) for p in parts}
+            refused = refusal(analyst, amount, allotment, cap, mine, everyone)
+            if refused is not None:
+                raise refused
+            for p in parts:
+                self._spend[(analyst, p)] = mine[p] + amount
+                self._totals[p] = everyone[p] + amount
             self._ledger.append(
                 {
                     "analyst": analyst,
-                    "period": period,
-                    "currency": currency,
-                    "amount": amount,
+                    "partitions": list(parts),
+                    "amount": float(amount),
                     "at": _now(),
-                    "entry": dict(entry),
+                    "entry": copy.deepcopy(dict(entry)),
                 }
             )
-            return spent + amount
+            return {p: mine[p] + amount for p in parts}
 
-    def spent(self, analyst: str, period: str, currency: str) -> float:
+    def spent(self, analyst: str | None, partition: str) -> float:
         with self._lock:
             self._check_open()
-            return sum(
-                float(e["amount"])
-                for e in self._ledger
-                if (e["analyst"], e["period"], e["currency"]) == (analyst, period, currency)
-            )
+            if analyst is None:
+                return self._totals.get(partition, 0.0)
+            return self._spend.get((analyst, partition), 0.0)
 
     def ledger(self, analyst: str) -> list[dict[str, Any]]:
         with self._lock:

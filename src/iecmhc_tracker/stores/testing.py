@@ -191,7 +191,7 @@ def test_data_version_changes_with_live_data_only(store: Store) -> None:
     v1 = store.data_version()
     assert v1 != v0
     store.insert(rows)  # duplicates change nothing
-    store.charge("a-1", "2025", "epsilon", 0.1, 1.0, {})
+    store.charge("a-1", ["FY2025"], 0.1, allotment=1.0, cap=2.0, entry={})
     assert store.data_version() == v1
     store.amend(rows[0]["id"], dict(rows[0], hours=2.0), by="c", at=AT)
     v2 = store.data_version()
@@ -352,25 +352,74 @@ def test_max_cells_keeps_at_most_k_random_cells_per_unit(store: Store, ca_rows: 
 
 
 # -- ledger ---------------------------------------------------------------------------------
+def _charge(store: Store, analyst: str, parts: list[str], amount: float, **kw: Any) -> Any:
+    kw.setdefault("allotment", 1.0)
+    kw.setdefault("cap", 2.0)
+    kw.setdefault("entry", {})
+    return store.charge(analyst, parts, amount, **kw)
+
+
 def test_charge_spent_and_ledger(store: Store, reopen_store: Callable[[], Store] | None) -> None:
-    assert store.spent("a-1", "2025", "epsilon") == 0.0
-    assert store.charge("a-1", "2025", "epsilon", 0.4, 1.0, {"query": "q1"}) == pytest.approx(0.4)
-    assert store.charge("a-1", "2025", "epsilon", 0.6, 1.0, {"query": "q2"}) == pytest.approx(1.0)
+    assert store.spent("a-1", "FY2025") == 0.0
+    assert _charge(store, "a-1", ["FY2025"], 0.4, entry={"query": "q1"}) == {
+        "FY2025": pytest.approx(0.4)
+    }
+    got = _charge(store, "a-1", ["FY2025"], 0.6, entry={"query": "q2"})
+    assert got == {"FY2025": pytest.approx(1.0)}
     with pytest.raises(BudgetExceeded) as info:
-        store.charge("a-1", "2025", "epsilon", 0.01, 1.0, {"query": "q3"})
+        _charge(store, "a-1", ["FY2025"], 0.01, entry={"query": "q3"})
     assert info.value.remaining == pytest.approx(0.0)
-    store.charge("a-1", "2026", "epsilon", 0.5, 1.0, {"query": "q4"})
-    store.charge("a-1", "2025", "rho", 0.5, 1.0, {"query": "q5"})
-    assert store.spent("a-1", "2025", "epsilon") == pytest.approx(1.0)
-    assert store.spent("a-2", "2025", "epsilon") == 0.0
+    assert (info.value.partition, info.value.limit) == ("FY2025", "analyst")
+    _charge(store, "a-1", ["FY2026"], 0.5, entry={"query": "q4"})
+    # a cached release costs nothing and is never refused, but it is logged
+    _charge(store, "a-1", ["FY2025"], 0.0, entry={"query": "q5"})
+    assert store.spent("a-1", "FY2025") == pytest.approx(1.0)
+    assert store.spent("a-2", "FY2025") == 0.0
+    assert store.spent(None, "FY2025") == pytest.approx(1.0)
     log = store.ledger("a-1")
     assert [e["entry"]["query"] for e in log] == ["q1", "q2", "q4", "q5"]
-    assert [e["currency"] for e in log] == ["epsilon", "epsilon", "epsilon", "rho"]
+    assert [e["partitions"] for e in log] == [["FY2025"], ["FY2025"], ["FY2026"], ["FY2025"]]
+    assert [e["amount"] for e in log] == pytest.approx([0.4, 0.6, 0.5, 0.0])
+    assert all(e["analyst"] == "a-1" and e["at"].tzinfo is not None for e in log)
     if reopen_store is not None:  # persisted: another store object sees it
         again = reopen_store()
-        assert again.spent("a-1", "2025", "epsilon") == pytest.approx(1.0)
-        assert len(again.ledger("a-1")) == 4
+        assert again.spent("a-1", "FY2025") == pytest.approx(1.0)
+        assert again.spent(None, "FY2026") == pytest.approx(0.5)
+        assert [e["partitions"] for e in again.ledger("a-1")] == [
+            ["FY2025"],
+            ["FY2025"],
+            ["FY2026"],
+            ["FY2025"],
+        ]
         again.close()
+
+
+def test_a_charge_on_several_partitions_is_all_or_nothing(store: Store) -> None:
+    # analysts share the lifetime cap of each partition
+    _charge(store, "a-1", ["FY2024"], 0.9, cap=1.5)
+    _charge(store, "a-2", ["FY2025"], 0.2, cap=1.5)
+    # 0.7 fits a-3's allotment on both and the cap on FY2025, not on FY2024 (0.6 left there)
+    with pytest.raises(BudgetExceeded) as info:
+        _charge(store, "a-3", ["FY2025", "FY2024"], 0.7, cap=1.5)
+    assert (info.value.partition, info.value.limit) == ("FY2024", "lifetime")
+    assert info.value.remaining == pytest.approx(0.6)
+    assert store.spent("a-3", "FY2025") == 0.0 and store.spent(None, "FY2025") == 0.2
+    assert store.ledger("a-3") == []
+    got = _charge(store, "a-3", ["FY2025", "FY2024"], 0.6, cap=1.5, entry={"q": 1})
+    assert got == {"FY2024": pytest.approx(0.6), "FY2025": pytest.approx(0.6)}
+    assert store.spent(None, "FY2024") == pytest.approx(1.5)
+    assert store.spent(None, "FY2025") == pytest.approx(0.8)
+    [row] = store.ledger("a-3")
+    assert (row["analyst"], sorted(row["partitions"]), row["amount"]) == (
+        "a-3",
+        ["FY2024", "FY2025"],
+        pytest.approx(0.6),
+    )
+    with pytest.raises(BudgetExceeded) as info:
+        _charge(store, "a-4", ["FY2024"], 0.01, cap=1.5)
+    assert info.value.limit == "lifetime"
+    with pytest.raises(ValueError):
+        _charge(store, "a-4", [], 0.1)
 
 
 def test_concurrent_charges_never_overspend(store: Store) -> None:
@@ -378,7 +427,7 @@ def test_concurrent_charges_never_overspend(store: Store) -> None:
 
     def attempt(i: int) -> bool:
         try:
-            store.charge("a-9", "2025", "epsilon", 0.3, 1.0, {"i": i})
+            _charge(store, "a-9", ["FY2025"], 0.3, entry={"i": i})
         except BudgetExceeded:
             return False
         return True
@@ -386,8 +435,31 @@ def test_concurrent_charges_never_overspend(store: Store) -> None:
     with ThreadPoolExecutor(max_workers=6) as pool:  # each thread its own connection
         granted = list(pool.map(attempt, range(12)))
     assert sum(granted) == 3
-    assert store.spent("a-9", "2025", "epsilon") == pytest.approx(0.9)
+    assert store.spent("a-9", "FY2025") == pytest.approx(0.9)
     assert len(store.ledger("a-9")) == 3
+
+
+def test_analysts_racing_for_the_lifetime_cap_never_overspend(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    # twelve analysts, each well inside her allotment, racing for a cap of 1.0 on FY2025,
+    # half of them charging FY2024 as well (partitions locked in the same order by all)
+    def attempt(i: int) -> bool:
+        parts = ["FY2025", "FY2024"] if i % 2 else ["FY2025"]
+        try:
+            _charge(store, f"a-{i}", parts, 0.3, allotment=2.0, cap=1.0, entry={"i": i})
+        except BudgetExceeded:
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        granted = list(pool.map(attempt, range(12)))
+    assert sum(granted) == 3
+    assert store.spent(None, "FY2025") == pytest.approx(0.9)
+    assert store.spent(None, "FY2024") == pytest.approx(
+        0.3 * sum(g for i, g in enumerate(granted) if i % 2)
+    )
+    assert sum(len(store.ledger(f"a-{i}")) for i in range(12)) == 3
 
 
 # -- failures -------------------------------------------------------------------------------
@@ -398,8 +470,8 @@ def test_a_closed_store_refuses_everything(store: Store) -> None:
         lambda: store.get("x"),
         lambda: store.rows(consultant="c"),
         lambda: store.partial_sums("consultant", [], [("*", ())], {}),
-        lambda: store.charge("a", "p", "epsilon", 0.1, 1, {}),
-        lambda: store.spent("a", "p", "epsilon"),
+        lambda: store.charge("a", ["FY2025"], 0.1, allotment=1, cap=1, entry={}),
+        lambda: store.spent("a", "FY2025"),
     ]
     for call in calls:
         with pytest.raises(StorageError, match="closed"):

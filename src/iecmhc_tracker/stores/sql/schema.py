@@ -19,7 +19,7 @@ from sqlalchemy.dialects import mysql
 from .rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 
 CODE = 64  # the longest code or pseudonym validation lets through
 # MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
@@ -47,6 +47,8 @@ class Schema:
     ledger: sa.Table
     balances: sa.Table
     meta: sa.Table
+    #: everyone's spend per partition (the lifetime cap's row)
+    partitions: sa.Table
     #: live activities summed per unit and cell (``rollup``), kept in step by every write
     cells: sa.Table
     #: every state table released: what was published, from which data, and when
@@ -119,6 +121,10 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Index(f"{p}ix_referrals_type", "resource_type", "activity_id"),
         **TABLE_OPTIONS,
     )
+    # one row per release (cache hits included, with amount 0): who, what, on which partitions.
+    # ``period`` is the accounting basis: "data" (partitions are fiscal years of data) for every
+    # charge since revision 0003, the release date's period for older ones; ``currency`` is
+    # "epsilon" since 0003 (older Gaussian charges kept "rho")
     ledger = sa.Table(
         f"{p}budget_ledger",
         md,
@@ -129,10 +135,21 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("amount", double(), nullable=False),
         sa.Column("at", timestamp(), nullable=False),
         sa.Column("entry", sa.Text, nullable=False),
+        # a JSON array of the partitions (fiscal years of data, "FY2025") charged
+        sa.Column("partitions", sa.Text),
         sa.Index(f"{p}ix_ledger_analyst", "analyst", "id"),
         **TABLE_OPTIONS,
     )
-    # one row per (analyst, period, currency): the row a charge locks, holding the running total
+    # one row per partition: everyone's spend on it, the row that serialises charges against
+    # the lifetime cap (two analysts racing for its last ε lock the same row)
+    partitions = sa.Table(
+        f"{p}budget_partitions",
+        md,
+        sa.Column("partition", sa.String(32), primary_key=True),
+        sa.Column("spent", double(), nullable=False),
+        **TABLE_OPTIONS,
+    )
+    # one row per (analyst, partition) in ``period`` (currency "epsilon"): the analyst's spend
     balances = sa.Table(
         f"{p}budget_balance",
         md,
@@ -151,7 +168,9 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
     )
     cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, double), **TABLE_OPTIONS)
     publications = sa.Table(f"{p}publications", md, *publication_columns(), **TABLE_OPTIONS)
-    return Schema(p, md, activities, referrals, ledger, balances, meta, cells, publications)
+    return Schema(
+        p, md, activities, referrals, ledger, balances, meta, partitions, cells, publications
+    )
 
 
 def publication_columns() -> list[sa.Column[Any]]:

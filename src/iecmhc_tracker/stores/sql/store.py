@@ -23,8 +23,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..._columns import ROW_COLUMNS, Row
-from ..._errors import BudgetExceeded, NotFound, StorageError
-from ..contract import Cell, CellStat, Filters, InsertOutcome, MeasureSpec, PartialSum
+from ..._errors import NotFound, StorageError
+from ..contract import (
+    Cell,
+    CellStat,
+    Filters,
+    InsertOutcome,
+    MeasureSpec,
+    PartialSum,
+    check_partitions,
+    refusal,
+)
 from . import aggregate, bulk, rollup
 from .dialects import dialect_for
 from .engine import create_engine, shown
@@ -32,7 +41,9 @@ from .errors import map_errors, retry
 from .migrate import migrate
 from .schema import SCHEMA_VERSION, build_schema
 
-EPS = 1e-9
+#: the ledger's one currency, and the accounting basis of its rows (partitions of data)
+LEDGER_CURRENCY = "epsilon"
+LEDGER_BASIS = "data"
 #: the columns a write sets beside ``ROW_COLUMNS``
 STAMP_COLUMNS = ("recorded_at", "updated_at", "updated_by", "deleted_at", "deleted_by")
 
@@ -305,64 +316,90 @@ class SQLStore:
     def charge(
         self,
         analyst: str,
-        period: str,
-        currency: str,
+        partitions: Sequence[str],
         amount: float,
-        limit: float,
+        *,
+        allotment: float,
+        cap: float,
         entry: Mapping[str, Any],
-    ) -> float:
-        return retry(lambda: self._charge_once(analyst, period, currency, amount, limit, entry))
+    ) -> dict[str, float]:
+        parts = check_partitions(partitions)
+        return retry(lambda: self._charge_once(analyst, parts, amount, allotment, cap, entry))
 
     def _charge_once(
         self,
         analyst: str,
-        period: str,
-        currency: str,
+        parts: list[str],
         amount: float,
-        limit: float,
+        allotment: float,
+        cap: float,
         entry: Mapping[str, Any],
-    ) -> float:
-        b, led = self.schema.balances, self.schema.ledger
-        key = {"analyst": analyst, "period": period, "currency": currency}
+    ) -> dict[str, float]:
+        b, tot, led = self.schema.balances, self.schema.partitions, self.schema.ledger
         text = json.dumps(dict(entry), sort_keys=True, default=str)
+        lock = self.dialect.lock_rows
+        mine: dict[str, float] = {}
+        everyone: dict[str, float] = {}
         with self._tx(write=True) as conn:
-            # the balance row is what concurrent charges serialise on (row lock / BEGIN IMMEDIATE)
-            conn.execute(self.dialect.insert_ignore(b, {**key, "spent": 0.0}))
-            q = sa.select(b.c.spent).where(*(b.c[k] == v for k, v in key.items()))
-            spent = float(conn.execute(self.dialect.lock_rows(q)).scalar_one())
-            if spent + amount > limit + EPS:
-                raise BudgetExceeded(
-                    f"analyst {analyst!r} has {max(limit - spent, 0):.4g} {currency} left in "
-                    f"period {period}; this release needs {amount:.4g}",
-                    requested=amount,
-                    remaining=max(limit - spent, 0.0),
+            # every charge locks the partitions' rows first, then the analyst's, each in sorted
+            # order (row locks on PostgreSQL/MariaDB, BEGIN IMMEDIATE on SQLite): charges on a
+            # common partition serialise, whoever the analysts are, and never deadlock
+            for part in parts:
+                conn.execute(self.dialect.insert_ignore(tot, {"partition": part, "spent": 0.0}))
+                q = sa.select(tot.c.spent).where(tot.c.partition == part)
+                everyone[part] = float(conn.execute(lock(q)).scalar_one())
+            for part in parts:
+                key = {"analyst": analyst, "period": part, "currency": LEDGER_CURRENCY}
+                conn.execute(self.dialect.insert_ignore(b, {**key, "spent": 0.0}))
+                q = sa.select(b.c.spent).where(*(b.c[k] == v for k, v in key.items()))
+                mine[part] = float(conn.execute(lock(q)).scalar_one())
+            refused = refusal(analyst, amount, allotment, cap, mine, everyone)
+            if refused is not None:
+                raise refused
+            for part in parts:
+                conn.execute(
+                    tot.update()
+                    .where(tot.c.partition == part)
+                    .values(spent=tot.c.spent + float(amount))
+                )
+                conn.execute(
+                    b.update()
+                    .where(
+                        b.c.analyst == analyst,
+                        b.c.period == part,
+                        b.c.currency == LEDGER_CURRENCY,
+                    )
+                    .values(spent=b.c.spent + float(amount))
                 )
             conn.execute(
-                b.update()
-                .where(*(b.c[k] == v for k, v in key.items()))
-                .values(spent=b.c.spent + float(amount))
+                led.insert().values(
+                    analyst=analyst,
+                    period=LEDGER_BASIS,
+                    currency=LEDGER_CURRENCY,
+                    partitions=json.dumps(parts),
+                    amount=float(amount),
+                    at=_utc_naive(_now()),
+                    entry=text,
+                )
             )
-            conn.execute(
-                led.insert().values(**key, amount=float(amount), at=_utc_naive(_now()), entry=text)
-            )
-            return spent + amount
+            return {p: mine[p] + amount for p in parts}
 
-    def spent(self, analyst: str, period: str, currency: str) -> float:
-        b = self.schema.balances
+    def spent(self, analyst: str | None, partition: str) -> float:
+        b, tot = self.schema.balances, self.schema.partitions
+        if analyst is None:
+            q = sa.select(tot.c.spent).where(tot.c.partition == partition)
+        else:
+            q = sa.select(b.c.spent).where(
+                b.c.analyst == analyst, b.c.period == partition, b.c.currency == LEDGER_CURRENCY
+            )
         with self._tx() as conn:
-            value = conn.execute(
-                sa.select(b.c.spent).where(
-                    b.c.analyst == analyst, b.c.period == period, b.c.currency == currency
-                )
-            ).scalar()
+            value = conn.execute(q).scalar()
         return float(value or 0.0)
 
     def ledger(self, analyst: str) -> list[dict[str, Any]]:
         led = self.schema.ledger
         q = (
-            sa.select(
-                led.c.analyst, led.c.period, led.c.currency, led.c.amount, led.c.at, led.c.entry
-            )
+            sa.select(led.c.analyst, led.c.partitions, led.c.amount, led.c.at, led.c.entry)
             .where(led.c.analyst == analyst)
             .order_by(led.c.id)
         )
@@ -370,11 +407,10 @@ class SQLStore:
             return [
                 {
                     "analyst": rec[0],
-                    "period": rec[1],
-                    "currency": rec[2],
-                    "amount": float(rec[3]),
-                    "at": _aware(rec[4]),
-                    "entry": json.loads(rec[5]),
+                    "partitions": json.loads(rec[1]) if rec[1] else [],
+                    "amount": float(rec[2]),
+                    "at": _aware(rec[3]),
+                    "entry": json.loads(rec[4]),
                 }
                 for rec in conn.execute(q)
             ]
