@@ -33,7 +33,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import iecmhc_tracker as it
-from iecmhc_tracker._rows import ROW_COLUMNS, to_row
+from iecmhc_tracker._columns import ROW_COLUMNS
+from iecmhc_tracker._rows import to_row
 from iecmhc_tracker._synthetic import generate
 from iecmhc_tracker.stores import SQLStore
 

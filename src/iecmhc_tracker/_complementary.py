@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import sparse
 from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
 
 from ._audit import (
     BoolArray,
@@ -88,6 +89,7 @@ class Protector:
             self.best_hi[m][free] = np.inf
             self.best_lo[m][free] = 0.0
         self._reduced: dict[str, Reduced] = {}
+        self._blocks: dict[str, npt.NDArray[np.int_]] = {}
         self.lp_solves = 0
         self.repairs = 0
 
@@ -194,7 +196,7 @@ class Protector:
                 if point is not None:
                     self._witness(m, point)
 
-    def _batch_certify(self, rounds: int = 2) -> None:
+    def _batch_certify(self, rounds: int = 12) -> None:
         """One LP per measure pushing every uncertified value its way at once: a single
         point of the feasible set often certifies many cells (cheaper than one LP each)."""
         for _ in range(rounds):
@@ -266,23 +268,47 @@ class Protector:
             return 0.0
         return float(res.x[c if up else n + c]) * (1 - 1e-9)
 
+    def _block(self, m: str, c: int) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
+        """The cells and equations of measure ``m``'s system linked to cell ``c`` at all
+        (through any cell, published or not): the repair of ``c`` moves nothing else."""
+        sys_ = self.systems[m][0]
+        if m not in self._blocks:
+            n, ne = sys_.n, sys_.A.shape[0]
+            inc = (sys_.A != 0).astype(np.int8).tocoo()
+            graph = sparse.coo_matrix(
+                (np.ones(inc.nnz), (inc.col, n + inc.row)), shape=(n + ne,) * 2
+            )
+            _, labels = connected_components(graph, directed=False)
+            self._blocks[m] = labels
+        labels = self._blocks[m]
+        n = sys_.n
+        own = labels[c]
+        return np.flatnonzero(labels[:n] == own), np.flatnonzero(labels[n:] == own)
+
     def _repair(self, c: int, m: str, up: bool) -> list[int]:
         sys_, present = self.systems[m]
-        x = sys_.x
-        n = sys_.n
-        amount = (self.need_hi[m][c] - x[c]) if up else (x[c] - self.need_lo[m][c])
-        cost = np.where(self.withheld, 0.0, (1.0 + np.abs(x)) * self.weight)
+        cols, rows = self._block(m, c)
+        at = int(np.searchsorted(cols, c))
+        x = sys_.x[cols]
+        n = len(cols)
+        withheld = self.withheld[cols]
+        present = present[cols]
+        weight = self.weight[cols]
+        lo, hi = sys_.lo[cols], sys_.hi[cols]
+        amount = (self.need_hi[m][c] - x[at]) if up else (x[at] - self.need_lo[m][c])
+        cost = np.where(withheld, 0.0, (1.0 + np.abs(x)) * weight)
         # how far each cell may move up and down: published ones to any value >= 0, fine
         # cells within what the attacker knows of them
-        u_hi = np.where(present, sys_.hi - x, 0.0)
-        l_hi = np.where(present, x - sys_.lo, 0.0)
+        u_hi = np.where(present, hi - x, 0.0)
+        l_hi = np.where(present, x - lo, 0.0)
         u_lo = np.zeros(n)
         l_lo = np.zeros(n)
         if up:
-            u_lo[c], l_hi[c] = amount, 0.0
+            u_lo[at], l_hi[at] = amount, 0.0
         else:
-            u_hi[c], l_lo[c] = 0.0, amount
-        A = sparse.hstack([sys_.A, -sys_.A]).tocsc()
+            u_hi[at], l_lo[at] = 0.0, amount
+        block = sys_.A_csc[:, cols].tocsr()[rows]
+        A = sparse.hstack([block, -block]).tocsc()
         bounds = np.column_stack([np.concatenate([u_lo, l_lo]), np.concatenate([u_hi, l_hi])])
         res = linprog(
             np.concatenate([cost, cost]), A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=bounds
@@ -293,22 +319,24 @@ class Protector:
             # what the attacker knows anyway (every withheld cell holds a record, no activity
             # more than 24 h) keeps the cell from moving that far whatever is withheld: the
             # requirement is capped at the farthest it can move, and protected that far
-            reach = self._reach(A, bounds, c, n, up)
+            reach = self._reach(A, bounds, at, n, up)
             if reach <= 0:
                 return []
             if up:
-                self.need_hi[m][c] = x[c] + reach
+                self.need_hi[m][c] = sys_.x[c] + reach
             else:
-                self.need_lo[m][c] = x[c] - reach
+                self.need_lo[m][c] = sys_.x[c] - reach
             return self._repair(c, m, up)
         if res.status != 0:
             raise TrackerError(f"complementary suppression could not be solved ({res.message})")
         y = res.x[:n] - res.x[n:]
         moved = np.abs(y) > 1e-7 * max(1.0, amount)
-        new = np.flatnonzero(moved & ~self.withheld)
+        new = cols[np.flatnonzero(moved & ~withheld)]
+        point = sys_.x.copy()
+        point[cols] = x + y
         if len(new) == 0:
             # the exact LP and the repair disagree only within tolerance: accept the witness
-            self._witness(m, x + y)
+            self._witness(m, point)
             if up:
                 self.best_hi[m][c] = max(self.best_hi[m][c], self.need_hi[m][c])
             else:
@@ -316,7 +344,7 @@ class Protector:
             return []
         self.withheld[new] = True
         self._reduced.clear()
-        self._witness(m, x + y)
+        self._witness(m, point)
         return [int(i) for i in new]
 
 

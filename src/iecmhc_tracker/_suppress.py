@@ -140,8 +140,10 @@ def aggregate(
     return cells, layouts
 
 
-def _where_key(spec: TableSpec) -> tuple[str, Any]:
-    return ("~where", tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in spec.where.items())))
+def _where_key(spec: TableSpec) -> tuple[str, str, Any]:
+    """What a family's cells count: the record kind (activities, or referrals) and filters."""
+    where = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in spec.where.items()))
+    return ("~where", record_group(spec.by, spec.where), where)
 
 
 def _filters(profile: Profile, specs: Sequence[TableSpec]) -> dict[str, Any]:
