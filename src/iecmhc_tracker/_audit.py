@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+import highspy
 import numpy as np
 import numpy.typing as npt
 from scipy import sparse
@@ -165,6 +166,7 @@ class Reduced:
         self.var_comp = labels[:nv]
         self.eq_comp = labels[nv:]
         self._cache: dict[int, tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]] = {}
+        self._models: dict[int, Model] = {}
 
     def component(self, j: int) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
         """Local variable and equation indices of the component holding cell ``j``."""
@@ -208,19 +210,76 @@ class Reduced:
         j: int,
         maximize: bool,
     ) -> tuple[float, FloatArray | None]:
-        A = self.Aw[eqs][:, local]
-        bounds = self.bounds[local]
-        res = linprog(c, A_eq=A, b_eq=self.b[eqs], bounds=bounds, method="highs")
-        if res.status == 3:  # unbounded
+        comp = int(self.var_comp[self.pos[j]])
+        model = self._models.get(comp)
+        if model is None:
+            model = self._models[comp] = Model(
+                self.Aw[eqs][:, local].tocsc(), self.b[eqs], self.bounds[local]
+            )
+        status, x = model.extreme(int(np.searchsorted(local, self.pos[j])), maximize=maximize)
+        if status == "unbounded":
             return np.inf, None
-        if res.status != 0:
+        if status != "optimal":
             raise TrackerError(
-                f"the suppression audit could not solve its linear program ({res.message}); "
+                f"the suppression audit could not solve its linear program ({status}); "
                 "the published numbers may be inconsistent"
             )
         point = self.system.x.copy()
-        point[self.vars[local]] = res.x
+        point[self.vars[local]] = x
         return float(point[j]), point
+
+
+class Model:
+    """One component's LP kept in HiGHS between solves: pushing one cell after another up
+    and down changes only the objective, so each solve starts from the last basis (a warm
+    start is several times faster than solving afresh)."""
+
+    def __init__(self, A: sparse.csc_matrix, b: FloatArray, bounds: FloatArray) -> None:
+        # the bare solver: the wrapper class prints a banner and sets up callbacks unused here
+        h = highspy._Highs()  # type: ignore[attr-defined]
+        h.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        n, m = A.shape[1], A.shape[0]
+        inf = highspy.kHighsInf
+        lp.num_col_, lp.num_row_ = n, m
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = np.asarray(bounds[:, 0], dtype=float)
+        lp.col_upper_ = np.where(np.isinf(bounds[:, 1]), inf, bounds[:, 1]).astype(float)
+        lp.row_lower_ = np.asarray(b, dtype=float)
+        lp.row_upper_ = np.asarray(b, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = A.indices.astype(np.int32)
+        lp.a_matrix_.value_ = A.data.astype(float)
+        h.passModel(lp)
+        self._h = h
+        self._last: int | None = None
+
+    def set_bounds(self, cols: npt.NDArray[np.int_], lo: FloatArray, hi: FloatArray) -> None:
+        """New bounds for some columns (a cell withheld: from its value to what is known)."""
+        inf = highspy.kHighsInf
+        for k, a, b in zip(cols, lo, hi, strict=True):
+            self._h.changeColBounds(int(k), float(a), inf if np.isinf(b) else float(b))
+
+    def extreme(self, k: int, *, maximize: bool) -> tuple[str, FloatArray]:
+        h = self._h
+        if self._last is not None and self._last != k:
+            h.changeColCost(self._last, 0.0)
+        h.changeColCost(k, 1.0)
+        self._last = k
+        h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
+        )
+        h.run()
+        status = h.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return "optimal", np.asarray(h.getSolution().col_value, dtype=float)
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return "unbounded", np.zeros(0)
+        return h.modelStatusToString(status), np.zeros(0)
 
 
 # -- the public auditor ------------------------------------------------------------------------

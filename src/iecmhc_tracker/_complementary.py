@@ -19,6 +19,7 @@ from ._audit import (
     Equation,
     FloatArray,
     LinearSystem,
+    Model,
     Reduced,
     additive,
     lattice_equations,
@@ -90,6 +91,7 @@ class Protector:
             self.best_lo[m][free] = 0.0
         self._reduced: dict[str, Reduced] = {}
         self._blocks: dict[str, npt.NDArray[np.int_]] = {}
+        self._models: dict[tuple[str, int], tuple[Model, BoolArray]] = {}
         self.lp_solves = 0
         self.repairs = 0
 
@@ -243,7 +245,7 @@ class Protector:
         returns the cells newly withheld for it."""
         if self._certified(c, m, up):
             return []
-        value, point = self._red(m).extreme(c, maximize=up)
+        value, point = self._extreme(m, c, up)
         self.lp_solves += 1
         if point is None:
             if up:
@@ -255,6 +257,38 @@ class Protector:
         if self._certified(c, m, up):
             return []
         return self._repair(c, m, up)
+
+    def _extreme(self, m: str, c: int, up: bool) -> tuple[float, FloatArray | None]:
+        """The attacker's extreme value of cell ``c`` and a point attaining it, from one LP
+        per block kept in HiGHS for the whole run: a published cell is a column fixed at its
+        value, withholding it widens the column's bounds, so every solve is warm-started."""
+        sys_ = self.systems[m][0]
+        if not sys_.linked[c]:
+            return (float(sys_.hi[c]), None) if up else (float(sys_.lo[c]), None)
+        cols, rows = self._block(m, c)
+        key = (m, int(cols[0]))
+        entry = self._models.get(key)
+        held = self.withheld[cols]
+        x = sys_.x[cols]
+        if entry is None:
+            lo = np.where(held, sys_.lo[cols], x)
+            hi = np.where(held, sys_.hi[cols], x)
+            block = sys_.A_csc[:, cols].tocsr()[rows].tocsc()
+            model = Model(block, np.zeros(len(rows)), np.column_stack([lo, hi]))
+            entry = self._models[key] = (model, held.copy())
+        model, known = entry
+        new = np.flatnonzero(held & ~known)
+        if len(new):
+            model.set_bounds(new, sys_.lo[cols][new], sys_.hi[cols][new])
+            known[new] = True
+        status, xb = model.extreme(int(np.searchsorted(cols, c)), maximize=up)
+        if status == "unbounded":
+            return (np.inf, None) if up else (0.0, None)
+        if status != "optimal":
+            raise TrackerError(f"complementary suppression could not be solved ({status})")
+        point = sys_.x.copy()
+        point[cols] = xb
+        return float(point[c]), point
 
     def _reach(self, A: sparse.csc_matrix, bounds: FloatArray, c: int, n: int, up: bool) -> float:
         """How far cell ``c`` can move (up or down) at all, whatever is withheld."""

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._audit import BoolArray, Equation, FloatArray, LinearSystem, additive
+from ._columns import DIMENSION_COLUMNS
 from ._errors import TrackerError
 from ._family import Cells, Layout
 from ._measures import MEASURES
@@ -62,26 +63,55 @@ def fine_dimensions(
     dims: set[str] = set()
     for by, where, measures in specs:
         dims.update(by)
-        dims.update(k for k in where if not k.startswith("date_"))
+        # filters on extra fields cut the fine cells further (``FineCells.parts``)
+        dims.update(k for k in where if k in DIMENSION_COLUMNS)
         if any(MEASURES[m].kinds for m in measures):
             dims.add("kind")
     return tuple(sorted(dims))
 
 
+Stat = tuple[tuple[Any, ...], int, int, tuple[float, ...], tuple[float, ...]]
+#: the part of a fine cell an extra field's filter leaves out
+REST = "~rest"
+
+
 class FineCells:
     """The non-empty fine cells of one record kind: values per fine dimension, and per
-    column their records, totals and largest single-consultant totals."""
+    column their records, totals and largest single-consultant totals.
+
+    A table may filter on an extra field (``series = ["open_door"]``), which the store cannot
+    group by. Each fine cell is then cut further by that field: ``parts[(name, value)]`` are
+    the fine cells of the activities with that value, and ``(name, REST)`` what is left; a
+    cell's ``tag`` says which part it is (``None``: the whole fine cell)."""
 
     def __init__(
         self,
         group: str,
         dims: Sequence[str],
         columns: Sequence[str],
-        stats: Sequence[tuple[tuple[Any, ...], int, int, tuple[float, ...], tuple[float, ...]]],
+        stats: Sequence[Stat],
+        parts: Mapping[tuple[str, str], Sequence[Stat]] | None = None,
     ) -> None:
         self.group = group
         self.dims = tuple(dims)
         self.columns = tuple(columns)
+        tags: list[tuple[str, str] | None] = [None] * len(stats)
+        stats = list(stats)
+        whole = {st[0]: st for st in stats}
+        by_name: dict[str, dict[tuple[Any, ...], list[Stat]]] = {}
+        for (name, value), found in (parts or {}).items():
+            for st in found:
+                stats.append(st)
+                tags.append((name, value))
+                by_name.setdefault(name, {}).setdefault(st[0], []).append(st)
+        for name, cut in by_name.items():
+            for vals, pieces in cut.items():
+                full = whole[vals]
+                n = full[1] - sum(p[1] for p in pieces)
+                sums = tuple(a - sum(p[3][j] for p in pieces) for j, a in enumerate(full[3]))
+                stats.append((vals, n, 0, sums, tuple(0.0 for _ in sums)))
+                tags.append((name, REST))
+        self.tags = tags
         self.values = [s[0] for s in stats]
         self.records = np.array([s[1] for s in stats], dtype=float)
         self.sums = {c: np.array([s[3][j] for s in stats]) for j, c in enumerate(columns)}
@@ -131,10 +161,17 @@ def link(
                 weight[g] = HEADLINE_WEIGHT
         k = len(spec.by)
         masks = [[bool(b >> d & 1) for d in range(k)] for b in range(2**k)]
+        extra = {k[len("extra.") :]: v for k, v in flt.items() if k.startswith("extra.")}
+        if len(extra) > 1:
+            raise TrackerError(
+                f"table {spec.name!r} filters on more than one extra field "
+                f"({', '.join(sorted(extra))}); it cannot be linked with the other tables"
+            )
         passing = [
             f
             for f, vals in enumerate(group_cells.values)
             if all(_passes(vals[pos[key]], allowed) for key, allowed in flt.items() if key in pos)
+            and _tag_passes(group_cells.tags[f], extra)
         ]
         for m in spec.measures:
             if not additive(m):
@@ -174,6 +211,7 @@ def link(
         group, col = key.split(":", 1)
         group_cells, first = fine[group]
         eqs: list[Equation] = [(g, tuple(sorted(set(fs)))) for g, fs in members[key].items()]
+        eqs.extend(_cuts(group_cells, first))
         lo = np.zeros(n)
         hi = np.full(n, np.inf)
         sl = slice(first, first + len(group_cells))
@@ -193,6 +231,27 @@ def link(
         lo[published & ~empty] = np.minimum(floor, x[published & ~empty])
         systems[key] = (LinearSystem(x, eqs, lo=lo, hi=hi), present[key])
     return systems, exempt, weight
+
+
+def _tag_passes(tag: tuple[str, str] | None, extra: Mapping[str, Any]) -> bool:
+    """Whether a fine cell of this part belongs to a table with these extra-field filters."""
+    if not extra:
+        return tag is None
+    if tag is None:
+        return False
+    ((name, allowed),) = extra.items()
+    options = [allowed] if isinstance(allowed, str) else list(allowed)
+    return tag[0] == name and tag[1] != REST and tag[1] in map(str, options)
+
+
+def _cuts(cells: FineCells, first: int) -> list[Equation]:
+    """Each fine cell cut by an extra field: the whole is the sum of its parts."""
+    whole = {v: i for i, v in enumerate(cells.values) if cells.tags[i] is None}
+    parts: dict[tuple[str, int], list[int]] = {}
+    for i, tag in enumerate(cells.tags):
+        if tag is not None:
+            parts.setdefault((tag[0], whole[cells.values[i]]), []).append(first + i)
+    return [(first + w, tuple(ps)) for (_name, w), ps in parts.items()]
 
 
 def _code(v: Any) -> Any:

@@ -178,7 +178,20 @@ def fine_cells(
         if group == "referrals":
             filters["resource_type"] = sorted(profile.code_set("resource_type"))
         stats = store.cell_stats(UNIT, dims, measures, filters)
-        out[group] = FineCells(group, dims, cols, stats)
+        # an extra field cannot be a store dimension: each of its filtered values is asked for
+        values: dict[str, set[str]] = {}
+        for s in members:
+            compiled = compile_query(Query(list(s.measures), (), dict(s.where)), profile)
+            for key, allowed in compiled.filters.items():
+                if key.startswith("extra."):
+                    opts = [allowed] if isinstance(allowed, str) else list(allowed)
+                    values.setdefault(key, set()).update(map(str, opts))
+        parts = {
+            (key[len("extra.") :], v): store.cell_stats(UNIT, dims, measures, {**filters, key: [v]})
+            for key, vs in values.items()
+            for v in sorted(vs)
+        }
+        out[group] = FineCells(group, dims, cols, stats, parts)
     return out
 
 
@@ -337,14 +350,15 @@ def build(
     fine: dict[str, tuple[FineCells, int]] = {}
     for group, fc in fine_cells(store, profile, specs, years).items():
         first = len(cells)
-        for vals, n, sums, tops in zip(
+        for tag, vals, n, sums, tops in zip(
+            fc.tags,
             fc.values,
             fc.records,
             zip(*(fc.sums[c] for c in fc.columns), strict=True),
             zip(*(fc.tops[c] for c in fc.columns), strict=True),
             strict=True,
         ):
-            cells.add((FINE, group, *vals), (int(n), 0, tuple(sums), tuple(tops)))
+            cells.add((FINE, group, tag, *vals), (int(n), 0, tuple(sums), tuple(tops)))
         fine[group] = (fc, first)
     reasons.extend([None] * (len(cells) - len(reasons)))
     systems, exempt, weight = link(cells, layouts, filters, fine, min_hours=MIN_HOURS)
