@@ -18,7 +18,7 @@ import iecmhc_tracker as it
 from iecmhc_tracker._accounting import normalise_analyst
 
 TODAY = dt.date(2025, 11, 1)  # FY2026 under a July fiscal year
-EXAMPLES = Path(__file__).parent.parent / "examples" / "new_state_profile"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "new_state_profile"
 FY2025 = it.Query(measures=["hours"], by=["county"], where={"fiscal_year": 2025})
 
 
