@@ -15,7 +15,7 @@ import sqlalchemy as sa
 import iecmhc_tracker as it
 from iecmhc_tracker.stores import SQLStore, Store, open_store
 from iecmhc_tracker.stores.testing import *  # noqa: F403
-from iecmhc_tracker.stores.testing import HOSTILE, make_rows
+from iecmhc_tracker.stores.testing import HAND, HOSTILE, make_rows
 from strategies import TODAY
 
 
@@ -105,17 +105,6 @@ def _profile_with_text_field(tmp_path: Any) -> it.Profile:
 
 def _hostile_activity(profile: it.Profile, **fields: str) -> it.Activity:
     extra = {"remark": fields.pop("extra.remark")} if "extra.remark" in fields else {}
-    base: dict[str, Any] = {
-        "consultant": "c-1",
-        "program": "p-1",
-        "date": "2025-03-04",
-        "county": "cook",
-        "kind": "consultation",
-        "setting": "head_start",
-        "consultation_type": "classroom",
-        "modality": "onsite",
-        "hours": "1",
-        "extra": extra,
-    }
+    base: dict[str, Any] = {**HAND, "extra": extra}
     base.update(fields)
     return it.Activity.from_dict(base)

@@ -62,21 +62,23 @@ def content(row: Row) -> Row:
     return {k: v for k, v in row.items() if k not in STAMPS}
 
 
+#: a small, valid Illinois activity (as a mapping ``Activity.from_dict`` reads)
+HAND: dict[str, Any] = {
+    "consultant": "c-1",
+    "program": "p-1",
+    "date": "2025-03-04",
+    "county": "cook",
+    "kind": "consultation",
+    "setting": "head_start",
+    "consultation_type": "classroom",
+    "modality": "onsite",
+    "hours": "1",
+}
+
+
 def hand_row(**kw: Any) -> Row:
     """A small, valid activity row with chosen numbers (for hand-computed aggregates)."""
-    base: dict[str, Any] = {
-        "consultant": "c-1",
-        "program": "p-1",
-        "date": "2025-03-04",
-        "county": "cook",
-        "kind": "consultation",
-        "setting": "head_start",
-        "consultation_type": "classroom",
-        "modality": "onsite",
-        "hours": "1",
-    }
-    base.update(kw)
-    return to_row(Activity.from_dict(base), IL)
+    return to_row(Activity.from_dict({**HAND, **kw}), IL)
 
 
 # -- writes ---------------------------------------------------------------------------------

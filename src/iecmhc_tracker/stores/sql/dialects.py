@@ -114,11 +114,16 @@ class Dialect:
     ) -> str:
         """``INSERT … source`` adding ``summed`` onto an existing row with the same key ``k``."""
         q = self.quote
+        sets = ", ".join(f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in summed)
+        return (
+            self._insert_head(table, cols, source) + f"ON CONFLICT ({q('k')}) DO UPDATE SET {sets}"
+        )
+
+    def _insert_head(self, table: str, cols: Sequence[str], source: str) -> str:
+        q = self.quote
         if not source:
             source = f"VALUES ({', '.join([self.mark] * len(cols))})"
-        head = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) {source} "
-        sets = ", ".join(f"{q(c)} = {q(table)}.{q(c)} + excluded.{q(c)}" for c in summed)
-        return head + f"ON CONFLICT ({q('k')}) DO UPDATE SET {sets}"
+        return f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) {source} "
 
     def upsert(
         self,
@@ -310,11 +315,8 @@ class MySQLDialect(Dialect):
         self, table: str, cols: Sequence[str], summed: Sequence[str], source: str
     ) -> str:
         q = self.quote
-        if not source:
-            source = f"VALUES ({', '.join([self.mark] * len(cols))})"
-        head = f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) {source} "
         sets = ", ".join(f"{q(c)} = {q(c)} + VALUES({q(c)})" for c in summed)
-        return head + f"ON DUPLICATE KEY UPDATE {sets}"
+        return self._insert_head(table, cols, source) + f"ON DUPLICATE KEY UPDATE {sets}"
 
     def random_key(self) -> sa.ColumnElement[Any]:
         # RAND() alone is seeded per connection from the clock; seed it from the OS instead
