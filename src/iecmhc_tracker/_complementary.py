@@ -425,7 +425,10 @@ class Lattice:
             self._grids = {m: prot.systems[m][0].x[self.cell] for m in self.measures}
             # a slot with no cell (fiscal years have no total across years) is never a corner
             self._blocked = self.blocked[self.cell] | (self.cell < 0)
-            self._base_cost = 1.0 + np.abs(self._grids[self.measures[0]])
+            # the headline weight keeps grand totals out of boxes as out of repairs
+            self._base_cost = (1.0 + np.abs(self._grids[self.measures[0]])) * np.where(
+                self.cell >= 0, prot.weight[self.cell], 1.0
+            )
         grids, blocked = self._grids, self._blocked
         cost_grid = np.where(prot.withheld[self.cell], 0.0, self._base_cost)
         cost = np.zeros(self.shape)
