@@ -20,8 +20,10 @@ from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
-from ._pii import LANGUAGES as NOTE_LANGUAGES
 from ._tomltext import line_of_key, plain_number
+
+#: the languages a profile's notes may be written in (the notes screen knows their cues)
+NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
