@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from ._errors import invalid
 
-#: the account the state's DP tables will charge (an analyst may not take the name)
+#: the account the state's DP tables charge (an analyst may not take the name)
 STATE_ACCOUNT = "state"
 #: longest analyst id the ledger keeps
 MAX_ANALYST = 64

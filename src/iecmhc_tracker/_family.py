@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ._profile import TableSpec
 from ._table import Coords
+from ._tablespec import TableSpec
 
 #: what a cell counts: its table's filters and the sorted (dimension, code) pairs it fixes, or
 #: a fine cell's record kind and values

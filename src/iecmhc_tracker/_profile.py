@@ -1,8 +1,6 @@
 """Profiles: one TOML file per state with its code lists, counties, tables and privacy policy.
-
 A profile is data, not code: a state adapts the model by writing one file. Loading checks the
-whole file and raises :class:`ProfileError` naming the file, the line and the key at fault.
-"""
+whole file and raises :class:`ProfileError` naming the file, the line and the key at fault."""
 
 from __future__ import annotations
 
@@ -20,10 +18,11 @@ from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
-from ._tomltext import line_of_key, plain_number
+from ._tablespec import TableSpec as TableSpec
+from ._tablespec import parse_tables
+from ._tomltext import line_in_array, line_of_key, plain_number
 
-#: the languages a profile's notes may be written in (the notes screen knows their cues)
-NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")
+NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")  #: the languages notes may be written in
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
@@ -82,18 +81,6 @@ class FieldSpec:
     codes: tuple[Code, ...] = ()
     maximum: float | None = None
     kinds: tuple[str, ...] = ()
-
-
-@attrs.frozen(slots=True)
-class TableSpec:
-    """A state table the profile publishes (the only tables the state role can ask for)."""
-
-    name: str
-    title: str
-    measures: tuple[str, ...]
-    by: tuple[str, ...]
-    where: Mapping[str, tuple[Any, ...]] = attrs.field(factory=dict, hash=False)
-    tier: str | None = None
 
 
 @attrs.frozen(slots=True)
@@ -468,8 +455,9 @@ class _Builder:
 
         limits = self._table(data, "limits", "")
         max_counts = {k: self._int(limits, k, "limits.", 0) for k in limits}
-        tables = self._tables(data.get("tables", []), codes, fields)
+        tables = self._tables(data.get("tables", []), fields)
         supp, dp_policy = self._privacy(self._table(data, "privacy", ""))
+        self._dp_tables(tables, dp_policy)
         return Profile(
             name=name,
             label=label,
@@ -518,47 +506,34 @@ class _Builder:
             )
         return fields
 
-    def _tables(
-        self,
-        raw: Any,
-        codes: Mapping[str, tuple[Code, ...]],
-        fields: Mapping[str, FieldSpec],
-    ) -> tuple[TableSpec, ...]:
-
-        if not isinstance(raw, list):
-            raise self.fail("tables", "must be an array of tables ([[tables]])")
-        dims = set(BASE_DIMENSIONS)
+    def _tables(self, raw: Any, fields: Mapping[str, FieldSpec]) -> tuple[TableSpec, ...]:
         extras = {n for n, f in fields.items() if f.type in ("code", "bool")}
-        out: list[TableSpec] = []
-        names: set[str] = set()
-        for t in raw:
-            name = self._str(t, "name", "tables.")
-            if name in names:
-                raise self.fail("tables.name", f"duplicate table {name!r}", needle=name, nth=2)
-            names.add(name)
-            measures = tuple(t.get("measures", ()))
-            by = tuple(t.get("by", ()))
-            for m in measures:
-                if m not in MEASURES:
-                    raise self.fail(f"tables.{name}.measures", f"unknown measure {m!r}", needle=m)
-            if not measures:
-                raise self.fail(f"tables.{name}.measures", "a table needs a measure", needle=name)
-            for d in by:
-                if d not in dims:
-                    raise self.fail(f"tables.{name}.by", f"unknown dimension {d!r}", needle=d)
-            where_raw = t.get("where", {})
-            where: dict[str, tuple[Any, ...]] = {}
-            for k, v in where_raw.items():
-                if k not in dims | extras:
-                    raise self.fail(f"tables.{name}.where", f"unknown dimension {k!r}", needle=k)
-                # extra fields are filtered through the row's tags
-                where[f"extra.{k}" if k in extras else k] = (
-                    tuple(v) if isinstance(v, list) else (v,)
+
+        def fail(key: str, message: str, needle: str | None, nth: int) -> ProfileError:
+            return self.fail(key, message, needle=needle, nth=nth)
+
+        return parse_tables(raw, extras, fail, self.fail_in_table)
+
+    def fail_in_table(self, index: int) -> Callable[[str, str], ProfileError]:
+        """Faults at a key of the ``index``-th ``[[tables]]`` (its line, else its header's)."""
+
+        def at(key: str, message: str) -> ProfileError:
+            line = line_in_array(self.lines, "tables", index, key)
+            where = f", line {line}" if line else ""
+            return ProfileError(f"{self.source}{where}, key 'tables.{key}': {message}")
+
+        return at
+
+    def _dp_tables(self, tables: Sequence[TableSpec], policy: DPPolicy) -> None:
+        """A DP table must fit the state's allotment, or it could never be released."""
+        for i, t in enumerate(tables):
+            if t.epsilon is not None and t.epsilon > policy.state_epsilon_per_fiscal_year:
+                raise self.fail_in_table(i)(
+                    "epsilon",
+                    f"table {t.name!r} spends {t.epsilon:g} per fiscal year of data, more than "
+                    "[privacy.dp] state_epsilon_per_fiscal_year "
+                    f"({policy.state_epsilon_per_fiscal_year:g}) allows the state's DP tables",
                 )
-            out.append(
-                TableSpec(name, str(t.get("title", name)), measures, by, where, t.get("tier"))
-            )
-        return tuple(out)
 
     def _privacy(self, raw: Mapping[str, Any]) -> tuple[SuppressionPolicy, DPPolicy]:
         s = self._table(raw, "suppression", "privacy.")

@@ -21,7 +21,7 @@ import jinja2
 from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
-from ._table import Table
+from ._table import Table, dp_note
 from ._version import __version__
 
 _ENV = jinja2.Environment(
@@ -339,8 +339,16 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         "tiers": [
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
-        "footnote": _suppression_note(profile),
+        "footnote": _footnote(profile, tables),
     }
+
+
+def _footnote(profile: Profile, tables: Sequence[Table]) -> str:
+    """The suppression note, and what a reader must know of each DP table."""
+    notes = [f"{t.title}: {dp_note(t)}" for t in tables if t.mode == "dp"]
+    if all(t.mode == "dp" for t in tables) and tables:
+        return " ".join(notes)
+    return " ".join([_suppression_note(profile), *notes])
 
 
 def _tier_of(profile: Profile, table: Table) -> str | None:
@@ -390,11 +398,13 @@ def funding_data(
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
             f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "
-            "year before the latest. Every number is a suppressed statewide aggregate."
+            "year before the latest. Every number is a suppressed"
+            + (" or noisy" if any(t.mode == "dp" for t in tables) else "")
+            + " statewide aggregate."
             if years
             else "No published numbers yet."
         ),
-        "footnote": _suppression_note(profile),
+        "footnote": _footnote(profile, tables),
     }
 
 

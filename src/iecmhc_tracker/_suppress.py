@@ -48,9 +48,10 @@ from ._complementary import complementary
 from ._family import Cells, Key, Layout
 from ._linked import FINE, FineCells, column, fine_dimensions, link, record_group
 from ._measures import MEASURES
-from ._profile import Profile, SuppressionPolicy, TableSpec
+from ._profile import Profile, SuppressionPolicy
 from ._query import Query, compile_query
 from ._table import NOT_RECORDED, TOTAL_LABEL, WITHHELD, Coords, Table, TableCell
+from ._tablespec import TableSpec
 from .stores import CellStat, Store
 
 UNIT = "consultant"
@@ -100,7 +101,7 @@ def aggregate(
         stats: dict[Key, CellStat] = {}
         for r in range(len(dims) + 1):
             for subset in itertools.combinations(sorted(dims), r):
-                if not _per_year(dims, subset):
+                if not per_year(dims, subset):
                     continue
                 if subset not in calls:
                     got = store.cell_stats(UNIT, subset, compiled.measures, filters)
@@ -124,7 +125,7 @@ def aggregate(
             c
             for r in range(len(dims) - 1, -1, -1)
             for kept in itertools.combinations(range(len(dims)), r)
-            if _per_year(dims, tuple(dims[i] for i in kept))
+            if per_year(dims, tuple(dims[i] for i in kept))
             for c in itertools.product(
                 *[doms[i] if i in kept else [None] for i in range(len(dims))]
             )
@@ -195,7 +196,7 @@ def fine_cells(
     return out
 
 
-def _per_year(dims: Sequence[str], kept: Sequence[str]) -> bool:
+def per_year(dims: Sequence[str], kept: Sequence[str]) -> bool:
     """Whether a margin level is published: totals never add fiscal years together.
 
     Each fiscal year is published as its own table with its own margins, so a small cell in
@@ -268,7 +269,7 @@ def render(
             m: (None if reason is not None else float(cells.sums[i][j]))
             for m, j in zip(spec.measures, pos, strict=True)
         }
-        labels = tuple(_label(profile, d, v) for d, v in zip(dims, coords, strict=True))
+        labels = tuple(label(profile, d, v) for d, v in zip(dims, coords, strict=True))
         cell = TableCell(coords, labels, values, reason)
         (margins if cell.margin else inner).append(cell)
     return Table(
@@ -288,7 +289,7 @@ def render(
     )
 
 
-def _label(profile: Profile, dim: str, code: Any) -> str:
+def label(profile: Profile, dim: str, code: Any) -> str:
     if code is None:
         return TOTAL_LABEL
     if code == NOT_RECORDED:

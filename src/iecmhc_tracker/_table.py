@@ -10,6 +10,7 @@ true value of a withheld cell: the table holds only what is published.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 from collections.abc import Mapping
@@ -79,6 +80,10 @@ class Table:
     margins: tuple[TableCell, ...]
     #: an opaque digest of the data the table was released from (equal data, equal digest)
     data_version: str | None = None
+    #: ``"suppression"`` (exact values, some withheld) or ``"dp"`` (every value noisy)
+    mode: str = "suppression"
+    #: a DP table's noise: ε, mechanism, per-measure half-widths, bounds … (see ``_dptables``)
+    dp: Mapping[str, Any] | None = attrs.field(default=None, hash=False)
 
     # -- lookups -------------------------------------------------------------------------
     @property
@@ -157,6 +162,8 @@ class Table:
             cells=tuple(cells),
             margins=tuple(margins),
             data_version=self.data_version,
+            mode=self.mode,
+            dp=self.dp,
         )
 
     def only(self, measures: tuple[str, ...]) -> Table:
@@ -168,8 +175,12 @@ class Table:
         def sub(c: TableCell) -> TableCell:
             return TableCell(c.coords, c.labels, {m: c.values[m] for m in measures}, c.reason)
 
+        dp = None
+        if self.dp is not None:
+            dp = {k: _keep(v, measures) for k, v in self.dp.items()}
         return attrs.evolve(
             self,
+            dp=dp,
             measures=tuple(measures),
             cells=tuple(sub(c) for c in self.cells),
             margins=tuple(sub(c) for c in self.margins),
@@ -177,8 +188,10 @@ class Table:
 
     # -- outputs -------------------------------------------------------------------------
     def metadata(self) -> dict[str, Any]:
-        """Profile, query and policy metadata (JSON-able)."""
-        return {
+        """Profile, query and policy metadata (JSON-able). A DP table (``mode == "dp"``) has
+        no suppression policy; it adds how its noise was made (``epsilon``, ``mechanism``,
+        ``half_width`` per measure at ``level``, ``margin_half_width``, bounds …)."""
+        meta = {
             "table": self.name,
             "title": self.title,
             "profile": self.profile,
@@ -193,11 +206,16 @@ class Table:
                 "min_count": self.policy.min_count,
                 "dominance": self.policy.dominance,
                 "protection": self.policy.protection,
-            },
+            }
+            if self.dp is None
+            else None,
             "generated_at": self.generated_at.isoformat(),
             "data_version": self.data_version,
-            "mode": "suppression",
+            "mode": self.mode,
         }
+        if self.dp is not None:
+            meta.update(copy.deepcopy(dict(self.dp)))
+        return meta
 
     def to_records(self) -> list[dict[str, Any]]:
         """One dict per cell (inner cells first, then margins): each dimension's code
@@ -238,6 +256,8 @@ class Table:
             )
             (margins if rec["margin"] else inner).append(cell)
         policy = meta["policy"]
+        mode = meta.get("mode", "suppression")
+        dp = {k: v for k, v in meta.items() if k not in _BASE_METADATA} if mode == "dp" else None
         return cls(
             name=meta["table"],
             title=meta["title"],
@@ -246,12 +266,14 @@ class Table:
             measures=measures,
             dims=dims,
             where={k: tuple(v) for k, v in meta["where"].items()},
-            policy=SuppressionPolicy(**policy),
+            policy=SuppressionPolicy(**policy) if policy else SuppressionPolicy(),
             generated_at=dt.datetime.fromisoformat(meta["generated_at"]),
             fiscal_years=tuple(meta["fiscal_years"]),
             cells=tuple(inner),
             margins=tuple(margins),
             data_version=meta["data_version"],
+            mode=mode,
+            dp=dp,
         )
 
     def to_pandas(self) -> pd.DataFrame:
@@ -296,12 +318,58 @@ class Table:
             f"one consultant above {p.dominance:.0%}, or withheld so that no other withheld "
             "number can be worked out"
         )
+        if self.dp is not None:
+            note = dp_note(self)
         return (
             f"<table><caption>{e(self.title)} ({e(self.profile_label)})</caption>"
             f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>"
             f"<tfoot><tr><td colspan={len(self.dims) + len(self.measures)}>{e(note)}"
             "</td></tr></tfoot></table>"
         )
+
+
+#: the metadata keys of every table; a DP table's other keys describe its noise
+_BASE_METADATA = frozenset(
+    {
+        "table",
+        "title",
+        "profile",
+        "profile_label",
+        "measures",
+        "measure_labels",
+        "dimensions",
+        "where",
+        "fiscal_years",
+        "policy",
+        "generated_at",
+        "data_version",
+        "mode",
+    }
+)
+
+
+def dp_note(table: Table) -> str:
+    """What a reader of a DP table must know, in one sentence (and its note, if any)."""
+    meta = table.dp or {}
+    widths = meta.get("half_width") or {}
+    halves = ", ".join(f"{MEASURES[m].label.lower()} ±{_fmt(m, h)}" for m, h in widths.items())
+    text = (
+        f"Every number has random noise added (differential privacy, ε = "
+        f"{meta.get('epsilon', 0):.3g}); nothing is withheld. 95 % of cells lie within "
+        f"{halves} of the true total; totals are sums of the noisy cells before rounding."
+    )
+    return f"{text} {meta['note']}" if meta.get("note") else text
+
+
+def _keep(value: Any, measures: tuple[str, ...]) -> Any:
+    """Per-measure metadata narrowed to ``measures`` (anything else unchanged)."""
+    if isinstance(value, Mapping) and set(value) <= set(MEASURES) and value:
+        return {m: v for m, v in value.items() if m in measures}
+    if isinstance(value, list):
+        return [_keep(v, measures) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _keep(v, measures) for k, v in value.items()}
+    return value
 
 
 def _number(measure: str, v: float | None) -> float | int | None:

@@ -36,3 +36,27 @@ def plain_number(value: Any, *, positive: bool = False) -> bool:
     if not math.isfinite(value) or math.copysign(1.0, value) < 0:
         return False
     return value > 0 if positive else True
+
+
+def line_in_array(lines: Sequence[str], array: str, index: int, key: str) -> int | None:
+    """The 1-based line that sets ``key`` inside the ``index``-th (0-based) ``[[array]]``
+    table; the line of that table's header when no line inside it sets the key, ``None``
+    when there is no such table."""
+    seen = -1
+    header: int | None = None
+    for i, raw in enumerate(lines, 1):
+        line = raw.split("#", 1)[0]
+        m = _HEADER.match(line)
+        if m:
+            if header is not None:
+                break  # the wanted table has ended
+            if line.strip().startswith("[[") and m.group(1).replace(" ", "") == array:
+                seen += 1
+                if seen == index:
+                    header = i
+            continue
+        if header is not None:
+            m = _ASSIGN.match(line)
+            if m and m.group(1).replace(" ", "").replace('"', "") == key:
+                return i
+    return header

@@ -1,0 +1,104 @@
+"""A profile's published state tables (``[[tables]]``): what each counts and how it is released.
+
+``mode = "suppression"`` (the default) releases exact numbers with small cells withheld;
+``mode = "dp"`` releases every cell with differential-privacy noise and withholds nothing,
+charged ``epsilon`` (a key of the table) on the state's account per fiscal year of data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from ._columns import BASE_DIMENSIONS
+from ._errors import ProfileError
+from ._measures import MEASURES
+from ._tomltext import plain_number
+
+#: how a state table may be released
+TABLE_MODES: tuple[str, ...] = ("suppression", "dp")
+
+
+@attrs.frozen(slots=True)
+class TableSpec:
+    """A state table the profile publishes (the only tables the state role can ask for)."""
+
+    name: str
+    title: str
+    measures: tuple[str, ...]
+    by: tuple[str, ...]
+    where: Mapping[str, tuple[Any, ...]] = attrs.field(factory=dict, hash=False)
+    tier: str | None = None
+    #: ``"suppression"`` (exact numbers, small cells withheld) or ``"dp"`` (noise on every cell)
+    mode: str = "suppression"
+    #: a ``dp`` table's ε, charged on every fiscal year of data it reads at each new release
+    epsilon: float | None = None
+
+
+#: (key, message) -> ProfileError: locates ``key`` in the table being read
+Fail = Callable[[str, str], ProfileError]
+
+
+def parse_tables(
+    raw: Any,
+    extras: set[str],
+    fail: Callable[[str, str, str | None, int], ProfileError],
+    fail_in: Callable[[int], Fail],
+) -> tuple[TableSpec, ...]:
+    """The profile's ``[[tables]]``. ``extras``: the coded and yes/no extra fields a table may
+    filter on; ``fail(key, message, needle, nth)`` locates a fault by a word of the file,
+    ``fail_in(i)`` by a key of the ``i``-th table."""
+    if not isinstance(raw, list):
+        raise fail("tables", "must be an array of tables ([[tables]])", None, 1)
+    dims = set(BASE_DIMENSIONS)
+    out: list[TableSpec] = []
+    names: set[str] = set()
+    for i, t in enumerate(raw):
+        at = fail_in(i)
+        name = t.get("name")
+        if not isinstance(name, str) or not name:
+            raise at("name", "must be a non-empty string")
+        if name in names:
+            raise fail("tables.name", f"duplicate table {name!r}", name, 2)
+        names.add(name)
+        measures = tuple(t.get("measures", ()))
+        by = tuple(t.get("by", ()))
+        for m in measures:
+            if m not in MEASURES:
+                raise fail(f"tables.{name}.measures", f"unknown measure {m!r}", m, 1)
+        if not measures:
+            raise fail(f"tables.{name}.measures", "a table needs a measure", name, 1)
+        for d in by:
+            if d not in dims:
+                raise fail(f"tables.{name}.by", f"unknown dimension {d!r}", d, 1)
+        where: dict[str, tuple[Any, ...]] = {}
+        for k, v in t.get("where", {}).items():
+            if k not in dims | extras:
+                raise fail(f"tables.{name}.where", f"unknown dimension {k!r}", k, 1)
+            # extra fields are filtered through the row's tags
+            where[f"extra.{k}" if k in extras else k] = tuple(v) if isinstance(v, list) else (v,)
+        mode, epsilon = _mode(t, at)
+        out.append(
+            TableSpec(
+                name, str(t.get("title", name)), measures, by, where, t.get("tier"), mode, epsilon
+            )
+        )
+    return tuple(out)
+
+
+def _mode(t: Mapping[str, Any], at: Fail) -> tuple[str, float | None]:
+    mode = t.get("mode", "suppression")
+    if mode not in TABLE_MODES:
+        raise at("mode", f"must be one of {', '.join(TABLE_MODES)}, not {mode!r}")
+    epsilon = t.get("epsilon")
+    if mode == "suppression":
+        if epsilon is not None:
+            raise at("epsilon", 'is read only for a table with mode = "dp"')
+        return mode, None
+    if epsilon is None:
+        raise at("epsilon", 'a table with mode = "dp" must say its epsilon, e.g. epsilon = 0.5')
+    if not plain_number(epsilon, positive=True):
+        raise at("epsilon", f"must be a positive finite number, not {epsilon!r}")
+    return mode, float(epsilon)
