@@ -110,9 +110,8 @@ class Prepared:
             entry["epsilon_delta"] = list(self.plan.approx)
         return entry
 
-    def bounded(self, scope: Scope) -> list[list[float]]:
-        """Per measure, the bounded totals of every public cell (absent cells are 0)."""
-        names = self.compiled.query.measures
+    def store_filters(self) -> dict[str, Any]:
+        """The filters the store reads this release's data with."""
         filters: dict[str, Any] = dict(self.compiled.filters)
         # read only the fiscal years the release is charged on (a row dated past today's
         # fiscal year, say, is in no partition charged, so it is not read either)
@@ -124,6 +123,20 @@ class Prepared:
         for j, d in enumerate(self.compiled.dims):
             if d not in filters and d not in _ALWAYS_PUBLIC:
                 filters[d] = sorted({k[j] for k in self.keys})
+        return filters
+
+    def partials(self, scope: Scope) -> list[tuple[str, Any, int, tuple[float, ...]]]:
+        """Per (unit, public cell), the exact partial sums (for choosing bounds under DP)."""
+        keys = set(self.keys)
+        found = scope.store.partial_sums(
+            self.unit, self.compiled.dims, self.compiled.measures, self.store_filters()
+        )
+        return [p for p in found if tuple(p[1]) in keys]
+
+    def bounded(self, scope: Scope) -> list[list[float]]:
+        """Per measure, the bounded totals of every public cell (absent cells are 0)."""
+        names = self.compiled.query.measures
+        filters = self.store_filters()
         sums = scope.store.bounded_sums(
             self.unit,
             self.compiled.dims,
@@ -190,8 +203,11 @@ def prepare(
     norm_bounds: Mapping[str, float] | None = None,
     bounding: str | None = None,
     delta: float = DEFAULT_DELTA,
+    chosen: bool = False,
 ) -> Prepared:
-    """Check a release request and build its noise plan (reads no data)."""
+    """Check a release request and build its noise plan (reads no data). ``chosen``: the
+    bounds were chosen from the data under DP (``bounds="auto"``), so they may pass the
+    profile's."""
     profile = scope.profile
     policy = profile.dp
     if epsilon is not None and rho is not None:
@@ -218,7 +234,7 @@ def prepare(
         )
 
     compiled = compile_query(query, profile)
-    clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
+    clip, norms = _bounds(compiled, profile, bounds, norm_bounds, loosen=chosen)
     today = scope.today()
     years = profile.fiscal_years(today)
     keys = tuple(public_keys(compiled, profile, years))
@@ -310,6 +326,8 @@ def _bounds(
     profile: Profile,
     bounds: Mapping[str, float] | None,
     norm_bounds: Mapping[str, float] | None,
+    *,
+    loosen: bool = False,
 ) -> tuple[dict[str, float], dict[str, float]]:
     """Per measure: the clip per cell and the norm bound, the profile's tightened by the query."""
     policy = profile.dp
@@ -333,7 +351,7 @@ def _bounds(
                 raise invalid(
                     label, "range", f"{label}[{m!r}] must be a positive number, not {v!r}"
                 )
-            if v > have[m]:
+            if v > have[m] and not loosen:
                 raise Forbidden(
                     f"{label}[{m!r}] = {v:g} would loosen the profile's bound of {have[m]:g}; "
                     "a query may only tighten bounds"

@@ -19,8 +19,11 @@ from typing import Any
 
 import attrs
 
+from . import _accuracy, _autobounds
 from ._accounting import fiscal_year_of, normalise_analyst, partitions
-from ._cache import ReleaseCache
+from ._accuracy import AccountDraw, AccuracyReport
+from ._autobounds import AUTO_SHARE
+from ._cache import ReleaseCache, canonical_key
 from ._errors import BudgetExceeded, invalid
 from ._prepare import DEFAULT_DELTA, Prepared, prepare
 from ._query import Query
@@ -149,7 +152,7 @@ class ResearcherSession:
         *,
         epsilon: float | None = None,
         rho: float | None = None,
-        bounds: Mapping[str, float] | None = None,
+        bounds: Mapping[str, float] | str | None = None,
         norm_bounds: Mapping[str, float] | None = None,
         bounding: str | None = None,
         postprocess: Sequence[str] | str | None = ("clamp", "round"),
@@ -176,20 +179,22 @@ class ResearcherSession:
         """
         t = self.__scope
         steps = check_postprocess(postprocess)
-        if not 0 < level < 1:
-            raise invalid("level", "range", "level must lie strictly between 0 and 1, e.g. 0.95")
+        _check_level(level)
+        auto = _auto(bounds, norm_bounds)
         prep = prepare(
             t,
             query,
             epsilon=epsilon,
             rho=rho,
-            bounds=bounds,
+            bounds=_fixed(bounds),
             norm_bounds=norm_bounds,
             bounding=bounding,
             delta=delta,
         )
         data = data_digest(prep.store, t.store.data_version())
         key = prep.cache_key(data)
+        if auto:
+            key = canonical_key({"release": key, "bounds": "auto", "share": AUTO_SHARE})
         policy = t.profile.dp
         parts = partitions(prep.data_years)
         entry = {**prep.audit_entry(key), "data": data}
@@ -210,6 +215,15 @@ class ResearcherSession:
                 # already released: the same numbers again, logged, at no cost
                 charge(0.0, True)
                 return self._served(raw, level, steps, cached=True)
+            if auto:
+                # the bounds come from the data under DP: charge first, then draw everything
+                try:
+                    charge(prep.charge, False)
+                except BudgetExceeded as exc:
+                    raise self._refusal(exc, prep, parts) from None
+                raw = self._auto_release(prep, key, data)
+                self.__cache.set(key, raw)
+                return self._served(raw, level, steps, cached=False)
             # exact totals are read before the charge (a storage failure then costs nothing)
             vectors = prep.bounded(t)
             try:
@@ -220,6 +234,142 @@ class ResearcherSession:
             raw = prep.noisy_release(prep.plan.run(vectors), key, data)
             self.__cache.set(key, raw)
         return self._served(raw, level, steps, cached=False)
+
+    def _auto_release(self, prep: Prepared, key: str, data: str) -> dict[str, Any]:
+        """Choose the bounds under DP with ``AUTO_SHARE`` of the budget, then release with
+        the rest (see ``_autobounds``); the whole was charged already."""
+        t = self.__scope
+        names = prep.compiled.query.measures
+        n = len(prep.keys)
+        per_unit = min(prep.max_cells, n) if prep.max_cells else n
+        chosen = _autobounds.choose(
+            prep.partials(t),
+            measures=names,
+            start=prep.clip,
+            mechanism=prep.mechanism,
+            bounding=prep.bounding,
+            budget=AUTO_SHARE * prep.budget,
+            n_cells=n,
+            cells_per_unit=per_unit,
+        )
+        rest = (1 - AUTO_SHARE) * prep.budget
+        final = prepare(
+            t,
+            prep.compiled.query,
+            epsilon=None if prep.mechanism == "gaussian" else rest,
+            rho=rest if prep.mechanism == "gaussian" else None,
+            bounds=chosen.clip,
+            norm_bounds=chosen.norms if prep.bounding == "norm" else None,
+            bounding=prep.bounding,
+            delta=prep.delta,
+            chosen=True,
+        )
+        raw = final.noisy_release(final.plan.run(final.bounded(t)), key, data)
+        whole = prep.plan
+        raw.update(
+            chosen.metadata(),
+            epsilon=whole.epsilon,
+            rho=whole.rho,
+            epsilon_delta=list(whole.approx) if whole.approx else None,
+            delta=whole.approx[1] if whole.approx else 0.0,
+            charged_epsilon=prep.charge,
+            release_budget=rest,
+        )
+        return raw
+
+    # -- before spending ---------------------------------------------------------------
+    def preview(
+        self,
+        query: Query,
+        *,
+        epsilon: float | None = None,
+        rho: float | None = None,
+        bounds: Mapping[str, float] | str | None = None,
+        norm_bounds: Mapping[str, float] | None = None,
+        bounding: str | None = None,
+        level: float = 0.95,
+        delta: float = DEFAULT_DELTA,
+    ) -> AccuracyReport:
+        """What ``release`` with the same arguments would cost and how wide its intervals
+        would be, per measure, and what is left on each fiscal year it draws on. Reads no
+        data and spends nothing. With ``bounds="auto"`` the half-widths are those at the
+        profile's bounds with the release's share (``1 - AUTO_SHARE``) of the budget."""
+        t = self.__scope
+        _check_level(level)
+        auto = _auto(bounds, norm_bounds)
+        kwargs: dict[str, Any] = dict(bounding=bounding, delta=delta, norm_bounds=norm_bounds)
+        whole = prepare(t, query, epsilon=epsilon, rho=rho, bounds=_fixed(bounds), **kwargs)
+        prep = whole
+        if auto:
+            rest = (1 - AUTO_SHARE) * whole.budget
+            gaussian = whole.mechanism == "gaussian"
+            prep = prepare(
+                t,
+                query,
+                epsilon=None if gaussian else rest,
+                rho=rest if gaussian else None,
+                **kwargs,
+            )
+        budget = self.budget
+        accounts = tuple(
+            AccountDraw(
+                fiscal_year=y,
+                charge=whole.charge,
+                remaining=budget[y].remaining,
+                lifetime_remaining=budget[y].lifetime_remaining,
+            )
+            for y in whole.data_years
+        )
+        out = _accuracy.report(prep, level, accounts, auto_bounds=auto)
+        return attrs.evolve(
+            out, epsilon=whole.plan.epsilon, rho=whole.plan.rho, charge=whole.charge
+        )
+
+    def epsilon_for(
+        self,
+        query: Query,
+        *,
+        measure: str,
+        half_width: float,
+        level: float = 0.95,
+        mechanism: str = "laplace",
+        bounds: Mapping[str, float] | None = None,
+        norm_bounds: Mapping[str, float] | None = None,
+        bounding: str | None = None,
+        delta: float = DEFAULT_DELTA,
+    ) -> float:
+        """The smallest ε (``mechanism="gaussian"``: ρ) at which ``measure``'s intervals at
+        ``level`` are at most ``half_width`` wide on each side. Reads no data, spends nothing;
+        ``preview`` at the answer shows the whole cost."""
+        _check_level(level)
+        if measure not in query.measures:
+            raise invalid("measure", "unknown", f"the query does not release {measure!r}")
+        if isinstance(half_width, bool) or not (
+            isinstance(half_width, int | float) and 0 < half_width < math.inf
+        ):
+            raise invalid(
+                "half_width", "range", f"half_width must be a positive number, not {half_width!r}"
+            )
+        if mechanism not in ("laplace", "gaussian"):
+            raise invalid("mechanism", "unknown", "mechanism must be laplace or gaussian")
+        kwargs: dict[str, Any] = dict(
+            bounds=bounds, norm_bounds=norm_bounds, bounding=bounding, delta=delta
+        )
+        currency = "rho" if mechanism == "gaussian" else "epsilon"
+
+        def at(amount: float) -> Prepared:
+            return prepare(self.__scope, query, **{currency: amount, **kwargs})
+
+        probe = at(1.0)
+        mn = next(m for m in probe.plan.measures if m.measure == measure)
+        scale = _accuracy.scale_for_half_width(mn.noise, float(half_width), level)
+        amount = _accuracy.budget_for_scale(probe, measure, scale)
+        for _ in range(60):
+            got = next(m for m in at(amount).plan.measures if m.measure == measure)
+            if got.half_width(level) <= half_width:
+                return amount
+            amount *= 1 + 1e-9 * 4 ** min(_, 12)
+        raise invalid("half_width", "range", f"no {currency} gives a half-width of {half_width!r}")
 
     def _served(
         self, raw: Mapping[str, Any], level: float, steps: Sequence[str], *, cached: bool
@@ -263,3 +413,25 @@ class ResearcherSession:
             partition=exc.partition,
             limit=exc.limit,
         )
+
+
+def _check_level(level: float) -> None:
+    if isinstance(level, bool) or not (isinstance(level, int | float) and 0 < level < 1):
+        raise invalid("level", "range", "level must lie strictly between 0 and 1, e.g. 0.95")
+
+
+def _auto(bounds: object, norm_bounds: object) -> bool:
+    """Whether the bounds are to be chosen from the data (``bounds="auto"``)."""
+    if not isinstance(bounds, str):
+        return False
+    if bounds != "auto":
+        raise invalid("bounds", "unknown", f"bounds must be a mapping or 'auto', not {bounds!r}")
+    if norm_bounds:
+        raise invalid(
+            "norm_bounds", "conflict", "bounds='auto' chooses the norm bounds too; give neither"
+        )
+    return True
+
+
+def _fixed(bounds: Mapping[str, float] | str | None) -> Mapping[str, float] | None:
+    return None if isinstance(bounds, str) else bounds
