@@ -383,7 +383,21 @@ class ResearcherSession:
             level=level,
             postprocess=steps,
             cached=cached,
+            labels=self._labels(raw["dims"]),
         )
+
+    def _labels(self, dims: Sequence[str]) -> dict[str, dict[Any, str]]:
+        """The profile's public labels of each coded dimension's codes."""
+        profile = self.__scope.profile
+        out: dict[str, dict[Any, str]] = {}
+        for d in dims:
+            if d in ("fiscal_year", "quarter"):
+                continue
+            try:
+                out[d] = {c: profile.code_label(d, c) for c in profile.code_set(d)}
+            except (KeyError, ValueError):
+                continue
+        return out
 
     def _refusal(self, exc: BudgetExceeded, prep: Prepared, parts: Sequence[str]) -> BudgetExceeded:
         policy = self.__scope.profile.dp
