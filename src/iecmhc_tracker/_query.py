@@ -195,8 +195,12 @@ def _spec(name: str) -> MeasureSpec:
 def public_keys(compiled: CompiledQuery, profile: Profile, years: Sequence[int]) -> list[Cell]:
     """Every cell of the query's dimensions known from public code lists alone.
 
-    ``years`` lists the fiscal years (used when grouping by ``fiscal_year``); filters narrow
-    the lists. These keys need no partition selection: they are public, not learnt from data.
+    ``years`` lists the fiscal years there can be data of (the profile's start to today; used
+    when grouping by ``fiscal_year``); filters narrow the lists, and a year outside ``years``
+    is never a key. Only feasible combinations are keys: a county's region is public, so a
+    county appears only beside its own region (and only under a ``region`` filter that holds
+    it); a cell that cannot hold data is absent, never noised or charged. These keys need no
+    partition selection: they are public, not learnt from data.
     """
     domains: list[list[Any]] = []
     for d in compiled.dims:
@@ -210,4 +214,23 @@ def public_keys(compiled: CompiledQuery, profile: Profile, years: Sequence[int])
         if allowed is not None and not isinstance(allowed, str):
             values = [v for v in values if v in allowed]
         domains.append(values)
-    return [tuple(cell) for cell in itertools.product(*domains)]
+    cells = [tuple(cell) for cell in itertools.product(*domains)]
+    return [c for c in cells if _feasible(c, compiled, profile)]
+
+
+def _feasible(cell: Cell, compiled: CompiledQuery, profile: Profile) -> bool:
+    """Whether a cell can hold data: its county (named or filtered) lies in its region."""
+    dims, f = compiled.dims, compiled.filters
+
+    def among(d: str) -> list[Any] | None:
+        if d in dims:
+            return [cell[dims.index(d)]]
+        wanted = f.get(d)
+        if wanted is None:
+            return None
+        return [wanted] if isinstance(wanted, str) else list(wanted)
+
+    counties, regions = among("county"), among("region")
+    if counties is None or regions is None:
+        return True
+    return any(profile.region_of(c) in regions for c in counties)

@@ -97,6 +97,8 @@ class Release:
     measures: tuple[str, ...]
     estimates: tuple[Estimate, ...]
     metadata: Mapping[str, Any] = attrs.field(hash=False)
+    #: per dimension, the profile's label of each code (public; shown beside the codes)
+    labels: Mapping[str, Mapping[Any, str]] = attrs.field(factory=dict, hash=False, eq=False)
 
     @classmethod
     def from_noisy(
@@ -107,6 +109,7 @@ class Release:
         level: float,
         postprocess: Sequence[str],
         cached: bool,
+        labels: Mapping[str, Mapping[Any, str]] | None = None,
     ) -> Release:
         """Build a release from the noisy totals kept for a query (see ``_researcher``)."""
         steps = check_postprocess(postprocess)
@@ -130,8 +133,9 @@ class Release:
             scale={n["measure"]: n["scale"] for n in noise},
             noise={n["measure"]: n["noise"] for n in noise},
             half_width={n["measure"]: h for n, h in zip(noise, halves, strict=True)},
+            integer={n["measure"]: bool(n["integer"]) for n in noise},
         )
-        return cls(tuple(raw["dims"]), tuple(raw["measures"]), tuple(out), meta)
+        return cls(tuple(raw["dims"]), tuple(raw["measures"]), tuple(out), meta, labels or {})
 
     def __len__(self) -> int:
         return len(self.estimates)
@@ -165,8 +169,9 @@ class Release:
         }
 
     def to_pandas(self) -> pd.DataFrame:
-        """One row per (cell, measure): the dimensions, ``measure``, ``value``, ``ci_low``,
-        ``ci_high``; the metadata in ``.attrs``."""
+        """One row per (cell, measure): the dimensions (each coded one with its label beside
+        it, ``county_label``), ``measure``, ``value``, ``ci_low``, ``ci_high``; the metadata in
+        ``.attrs``. Counts rounded to whole numbers are integers when every measure is one."""
         import pandas as pd
 
         columns = [*self.dims, "measure", "value", "ci_low", "ci_high"]
@@ -174,6 +179,14 @@ class Release:
             [(*e.cell, e.measure, e.value, e.ci_low, e.ci_high) for e in self.estimates],
             columns=columns,
         )
+        for i, d in reversed(list(enumerate(self.dims))):
+            if self.labels.get(d):
+                names = self.labels[d]
+                frame.insert(i + 1, f"{d}_label", [names.get(v, str(v)) for v in frame[d]])
+        whole = self.metadata.get("integer", {})
+        rounded = "round" in self.metadata.get("postprocess", ())
+        if rounded and self.measures and all(whole.get(m) for m in self.measures):
+            frame = frame.astype({"value": "int64", "ci_low": "int64", "ci_high": "int64"})
         frame.attrs.update(copy.deepcopy(dict(self.metadata)))
         return frame
 

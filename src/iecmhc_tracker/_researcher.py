@@ -19,26 +19,16 @@ from typing import Any
 
 import attrs
 
-from . import _dp
-from ._accounting import (
-    fiscal_year_of,
-    normalise_analyst,
-    partitions,
-    rho_to_epsilon,
-)
-from ._cache import ReleaseCache, canonical_key, store_identity
-from ._errors import BudgetExceeded, Forbidden, ValidationError, invalid
-from ._errors import Problem as _Problem
-from ._measures import MEASURES
-from ._profile import Profile
-from ._query import CompiledQuery, Query, compile_query, public_keys
+from . import _accuracy, _autobounds
+from ._accounting import fiscal_year_of, normalise_analyst, partitions
+from ._accuracy import AccountDraw, AccuracyReport
+from ._autobounds import AUTO_SHARE
+from ._cache import ReleaseCache, canonical_key
+from ._errors import BudgetExceeded, invalid
+from ._prepare import DEFAULT_DELTA, Prepared, prepare
+from ._query import Query
 from ._release import Release, check_postprocess
 from ._scope import Scope
-
-#: dimensions every valid row carries with a value from the public lists (required or derived
-#: from the validated date)
-_ALWAYS_PUBLIC = frozenset({"county", "region", "kind", "fiscal_year", "quarter"})
-DEFAULT_DELTA = 1e-6
 
 
 @attrs.frozen(slots=True)
@@ -162,7 +152,7 @@ class ResearcherSession:
         *,
         epsilon: float | None = None,
         rho: float | None = None,
-        bounds: Mapping[str, float] | None = None,
+        bounds: Mapping[str, float] | str | None = None,
         norm_bounds: Mapping[str, float] | None = None,
         bounding: str | None = None,
         postprocess: Sequence[str] | str | None = ("clamp", "round"),
@@ -189,20 +179,22 @@ class ResearcherSession:
         """
         t = self.__scope
         steps = check_postprocess(postprocess)
-        if not 0 < level < 1:
-            raise invalid("level", "range", "level must lie strictly between 0 and 1, e.g. 0.95")
+        _check_level(level)
+        auto = _auto(bounds, norm_bounds)
         prep = prepare(
             t,
             query,
             epsilon=epsilon,
             rho=rho,
-            bounds=bounds,
+            bounds=_fixed(bounds),
             norm_bounds=norm_bounds,
             bounding=bounding,
             delta=delta,
         )
         data = data_digest(prep.store, t.store.data_version())
         key = prep.cache_key(data)
+        if auto:
+            key = canonical_key({"release": key, "bounds": "auto", "share": AUTO_SHARE})
         policy = t.profile.dp
         parts = partitions(prep.data_years)
         entry = {**prep.audit_entry(key), "data": data}
@@ -223,6 +215,15 @@ class ResearcherSession:
                 # already released: the same numbers again, logged, at no cost
                 charge(0.0, True)
                 return self._served(raw, level, steps, cached=True)
+            if auto:
+                # the bounds come from the data under DP: charge first, then draw everything
+                try:
+                    charge(prep.charge, False)
+                except BudgetExceeded as exc:
+                    raise self._refusal(exc, prep, parts) from None
+                raw = self._auto_release(prep, key, data)
+                self.__cache.set(key, raw)
+                return self._served(raw, level, steps, cached=False)
             # exact totals are read before the charge (a storage failure then costs nothing)
             vectors = prep.bounded(t)
             try:
@@ -233,6 +234,142 @@ class ResearcherSession:
             raw = prep.noisy_release(prep.plan.run(vectors), key, data)
             self.__cache.set(key, raw)
         return self._served(raw, level, steps, cached=False)
+
+    def _auto_release(self, prep: Prepared, key: str, data: str) -> dict[str, Any]:
+        """Choose the bounds under DP with ``AUTO_SHARE`` of the budget, then release with
+        the rest (see ``_autobounds``); the whole was charged already."""
+        t = self.__scope
+        names = prep.compiled.query.measures
+        n = len(prep.keys)
+        per_unit = min(prep.max_cells, n) if prep.max_cells else n
+        chosen = _autobounds.choose(
+            prep.partials(t),
+            measures=names,
+            start=prep.clip,
+            mechanism=prep.mechanism,
+            bounding=prep.bounding,
+            budget=AUTO_SHARE * prep.budget,
+            n_cells=n,
+            cells_per_unit=per_unit,
+        )
+        rest = (1 - AUTO_SHARE) * prep.budget
+        final = prepare(
+            t,
+            prep.compiled.query,
+            epsilon=None if prep.mechanism == "gaussian" else rest,
+            rho=rest if prep.mechanism == "gaussian" else None,
+            bounds=chosen.clip,
+            norm_bounds=chosen.norms if prep.bounding == "norm" else None,
+            bounding=prep.bounding,
+            delta=prep.delta,
+            chosen=True,
+        )
+        raw = final.noisy_release(final.plan.run(final.bounded(t)), key, data)
+        whole = prep.plan
+        raw.update(
+            chosen.metadata(),
+            epsilon=whole.epsilon,
+            rho=whole.rho,
+            epsilon_delta=list(whole.approx) if whole.approx else None,
+            delta=whole.approx[1] if whole.approx else 0.0,
+            charged_epsilon=prep.charge,
+            release_budget=rest,
+        )
+        return raw
+
+    # -- before spending ---------------------------------------------------------------
+    def preview(
+        self,
+        query: Query,
+        *,
+        epsilon: float | None = None,
+        rho: float | None = None,
+        bounds: Mapping[str, float] | str | None = None,
+        norm_bounds: Mapping[str, float] | None = None,
+        bounding: str | None = None,
+        level: float = 0.95,
+        delta: float = DEFAULT_DELTA,
+    ) -> AccuracyReport:
+        """What ``release`` with the same arguments would cost and how wide its intervals
+        would be, per measure, and what is left on each fiscal year it draws on. Reads no
+        data and spends nothing. With ``bounds="auto"`` the half-widths are those at the
+        profile's bounds with the release's share (``1 - AUTO_SHARE``) of the budget."""
+        t = self.__scope
+        _check_level(level)
+        auto = _auto(bounds, norm_bounds)
+        kwargs: dict[str, Any] = dict(bounding=bounding, delta=delta, norm_bounds=norm_bounds)
+        whole = prepare(t, query, epsilon=epsilon, rho=rho, bounds=_fixed(bounds), **kwargs)
+        prep = whole
+        if auto:
+            rest = (1 - AUTO_SHARE) * whole.budget
+            gaussian = whole.mechanism == "gaussian"
+            prep = prepare(
+                t,
+                query,
+                epsilon=None if gaussian else rest,
+                rho=rest if gaussian else None,
+                **kwargs,
+            )
+        budget = self.budget
+        accounts = tuple(
+            AccountDraw(
+                fiscal_year=y,
+                charge=whole.charge,
+                remaining=budget[y].remaining,
+                lifetime_remaining=budget[y].lifetime_remaining,
+            )
+            for y in whole.data_years
+        )
+        out = _accuracy.report(prep, level, accounts, auto_bounds=auto)
+        return attrs.evolve(
+            out, epsilon=whole.plan.epsilon, rho=whole.plan.rho, charge=whole.charge
+        )
+
+    def epsilon_for(
+        self,
+        query: Query,
+        *,
+        measure: str,
+        half_width: float,
+        level: float = 0.95,
+        mechanism: str = "laplace",
+        bounds: Mapping[str, float] | None = None,
+        norm_bounds: Mapping[str, float] | None = None,
+        bounding: str | None = None,
+        delta: float = DEFAULT_DELTA,
+    ) -> float:
+        """The smallest ε (``mechanism="gaussian"``: ρ) at which ``measure``'s intervals at
+        ``level`` are at most ``half_width`` wide on each side. Reads no data, spends nothing;
+        ``preview`` at the answer shows the whole cost."""
+        _check_level(level)
+        if measure not in query.measures:
+            raise invalid("measure", "unknown", f"the query does not release {measure!r}")
+        if isinstance(half_width, bool) or not (
+            isinstance(half_width, int | float) and 0 < half_width < math.inf
+        ):
+            raise invalid(
+                "half_width", "range", f"half_width must be a positive number, not {half_width!r}"
+            )
+        if mechanism not in ("laplace", "gaussian"):
+            raise invalid("mechanism", "unknown", "mechanism must be laplace or gaussian")
+        kwargs: dict[str, Any] = dict(
+            bounds=bounds, norm_bounds=norm_bounds, bounding=bounding, delta=delta
+        )
+        currency = "rho" if mechanism == "gaussian" else "epsilon"
+
+        def at(amount: float) -> Prepared:
+            return prepare(self.__scope, query, **{currency: amount, **kwargs})
+
+        probe = at(1.0)
+        mn = next(m for m in probe.plan.measures if m.measure == measure)
+        scale = _accuracy.scale_for_half_width(mn.noise, float(half_width), level)
+        amount = _accuracy.budget_for_scale(probe, measure, scale)
+        for _ in range(60):
+            got = next(m for m in at(amount).plan.measures if m.measure == measure)
+            if got.half_width(level) <= half_width:
+                return amount
+            amount *= 1 + 1e-9 * 4 ** min(_, 12)
+        raise invalid("half_width", "range", f"no {currency} gives a half-width of {half_width!r}")
 
     def _served(
         self, raw: Mapping[str, Any], level: float, steps: Sequence[str], *, cached: bool
@@ -246,7 +383,21 @@ class ResearcherSession:
             level=level,
             postprocess=steps,
             cached=cached,
+            labels=self._labels(raw["dims"]),
         )
+
+    def _labels(self, dims: Sequence[str]) -> dict[str, dict[Any, str]]:
+        """The profile's public labels of each coded dimension's codes."""
+        profile = self.__scope.profile
+        out: dict[str, dict[Any, str]] = {}
+        for d in dims:
+            if d in ("fiscal_year", "quarter"):
+                continue
+            try:
+                out[d] = {c: profile.code_label(d, c) for c in profile.code_set(d)}
+            except (KeyError, ValueError):
+                continue
+        return out
 
     def _refusal(self, exc: BudgetExceeded, prep: Prepared, parts: Sequence[str]) -> BudgetExceeded:
         policy = self.__scope.profile.dp
@@ -278,313 +429,23 @@ class ResearcherSession:
         )
 
 
-@attrs.frozen(slots=True)
-class Prepared:
-    """A checked release request: its public cells, bounds and OpenDP noise plan, before
-    any data is read. Library-internal (it can read exact bounded totals from a tracker)."""
-
-    compiled: CompiledQuery
-    keys: tuple[tuple[Any, ...], ...]
-    years: tuple[int, ...]
-    #: the fiscal years of data the release reads: the partitions it is charged on
-    data_years: tuple[int, ...]
-    clip: Mapping[str, float] = attrs.field(hash=False)
-    norms: Mapping[str, float] = attrs.field(hash=False)
-    bounding: str
-    mechanism: str
-    budget: float
-    delta: float
-    integers: tuple[bool, ...]
-    plan: _dp.NoisePlan
-    unit: str
-    max_cells: int | None
-    profile_name: str
-    store: str
-    #: the profile's δ, at which a ρ-zCDP release is charged in ε
-    ledger_delta: float
-
-    @property
-    def currency(self) -> str:
-        return "rho" if self.mechanism == "gaussian" else "epsilon"
-
-    @property
-    def charge(self) -> float:
-        """What the release costs in ε on each fiscal year it reads: OpenDP's composition
-        map of the whole plan (ε), or its ρ converted at the profile's δ."""
-        if self.mechanism == "laplace":
-            assert self.plan.epsilon is not None
-            return self.plan.epsilon
-        assert self.plan.rho is not None
-        return rho_to_epsilon(self.plan.rho, self.ledger_delta)
-
-    def cache_key(self, data: str) -> str:
-        names = self.compiled.query.measures
-        return canonical_key(
-            {
-                "store": self.store,
-                "profile": self.profile_name,
-                "unit": self.unit,
-                "query": self.compiled.query.key(),
-                "bounds": [self.clip[m] for m in names],
-                "norm_bounds": [self.norms[m] for m in names],
-                "bounding": self.bounding,
-                "max_cells": self.max_cells,
-                "mechanism": self.mechanism,
-                "budget": self.budget,
-                "delta": self.delta if self.mechanism == "gaussian" else None,
-                "years": list(self.years),
-                "data_years": list(self.data_years),
-                "data": data,
-            }
-        )
-
-    def audit_entry(self, key: str) -> dict[str, Any]:
-        names = self.compiled.query.measures
-        entry: dict[str, Any] = {
-            "query": self.compiled.query.key(),
-            "mechanism": self.mechanism,
-            "epsilon": self.charge,
-            "fiscal_years": list(self.data_years),
-            "bounding": self.bounding,
-            "bounds": {m: self.clip[m] for m in names},
-            "norm_bounds": {m: self.norms[m] for m in names},
-            "unit": self.unit,
-            "release": key,
-        }
-        if self.mechanism == "gaussian":
-            entry["rho"] = self.plan.rho
-            entry["ledger_delta"] = self.ledger_delta
-        if self.plan.approx is not None:
-            entry["epsilon_delta"] = list(self.plan.approx)
-        return entry
-
-    def bounded(self, scope: Scope) -> list[list[float]]:
-        """Per measure, the bounded totals of every public cell (absent cells are 0)."""
-        names = self.compiled.query.measures
-        filters: dict[str, Any] = dict(self.compiled.filters)
-        # read only the fiscal years the release is charged on (a row dated past today's
-        # fiscal year, say, is in no partition charged, so it is not read either)
-        filters["fiscal_year"] = list(self.data_years)
-        # only public cells are released, so only they should use up a unit's norm bound: keep
-        # rows whose value is not public (NULL, say) out. Columns every valid row fills with a
-        # public value need no filter (a cheaper query); a row with a code since removed from
-        # the profile would only cost accuracy there, never privacy.
-        for j, d in enumerate(self.compiled.dims):
-            if d not in filters and d not in _ALWAYS_PUBLIC:
-                filters[d] = sorted({k[j] for k in self.keys})
-        sums = scope.store.bounded_sums(
-            self.unit,
-            self.compiled.dims,
-            self.compiled.measures,
-            filters,
-            clip=[self.clip[m] for m in names],
-            norm=_dp.store_norm(self.mechanism, self.bounding),
-            norm_bounds=[self.norms[m] for m in names],
-            max_cells=self.max_cells,
-        )
-        found = {tuple(cell): vals for cell, vals in sums}
-        zero = (0.0,) * len(names)
-        return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
-
-    def noisy_release(
-        self, noisy: Sequence[Sequence[float]], key: str, data: str
-    ) -> dict[str, Any]:
-        """What the cache keeps of a release: the noisy totals and how they were made —
-        nothing of who asked first or when, and no exact data version (``data`` is
-        :func:`data_digest`), since another analyst may be served it."""
-        plan = self.plan
-        return {
-            "dims": list(self.compiled.dims),
-            "measures": list(self.compiled.query.measures),
-            "keys": [list(k) for k in self.keys],
-            "noisy": [list(v) for v in noisy],
-            "noise": [
-                {
-                    "measure": mn.measure,
-                    "sensitivity": mn.sensitivity,
-                    "scale": mn.scale,
-                    "noise": mn.noise,
-                    "loss": mn.loss,
-                    "clip": self.clip[mn.measure],
-                    "norm_bound": self.norms[mn.measure] if self.bounding == "norm" else None,
-                    # whole-number measures are rounded to whole numbers by "round"
-                    "integer": MEASURES[mn.measure].integer,
-                }
-                for mn in plan.measures
-            ],
-            "mechanism": self.mechanism,
-            "epsilon": plan.epsilon,
-            "rho": plan.rho,
-            "delta": plan.approx[1] if plan.approx else 0.0,
-            "epsilon_delta": list(plan.approx) if plan.approx else None,
-            "bounding": self.bounding,
-            "max_cells": self.max_cells,
-            "unit": self.unit,
-            "query": self.compiled.query.key(),
-            "fiscal_years": list(self.data_years),
-            "charged_epsilon": self.charge,
-            "data": data,
-            "release": key,
-        }
+def _check_level(level: float) -> None:
+    if isinstance(level, bool) or not (isinstance(level, int | float) and 0 < level < 1):
+        raise invalid("level", "range", "level must lie strictly between 0 and 1, e.g. 0.95")
 
 
-def prepare(
-    scope: Scope,
-    query: Query,
-    *,
-    epsilon: float | None = None,
-    rho: float | None = None,
-    bounds: Mapping[str, float] | None = None,
-    norm_bounds: Mapping[str, float] | None = None,
-    bounding: str | None = None,
-    delta: float = DEFAULT_DELTA,
-) -> Prepared:
-    """Check a release request and build its noise plan (reads no data)."""
-    profile = scope.profile
-    policy = profile.dp
-    if epsilon is not None and rho is not None:
-        raise invalid("rho", "conflict", "give epsilon (Laplace) or rho (Gaussian), not both")
-    mechanism = "gaussian" if rho is not None else "laplace"
-    amount: Any = rho if rho is not None else epsilon
-    if amount is None:
-        amount = policy.default_epsilon
-    currency = "rho" if mechanism == "gaussian" else "epsilon"
-    if isinstance(amount, bool) or not (
-        isinstance(amount, int | float) and amount > 0 and math.isfinite(amount)
-    ):
+def _auto(bounds: object, norm_bounds: object) -> bool:
+    """Whether the bounds are to be chosen from the data (``bounds="auto"``)."""
+    if not isinstance(bounds, str):
+        return False
+    if bounds != "auto":
+        raise invalid("bounds", "unknown", f"bounds must be a mapping or 'auto', not {bounds!r}")
+    if norm_bounds:
         raise invalid(
-            currency, "range", f"{currency} must be a positive finite number, not {amount!r}"
+            "norm_bounds", "conflict", "bounds='auto' chooses the norm bounds too; give neither"
         )
-    if mechanism == "gaussian" and not 0 < delta < 1:
-        raise invalid("delta", "range", "delta must lie strictly between 0 and 1, e.g. 1e-6")
-    how = bounding or policy.bounding
-    if how not in _dp.BOUNDINGS:
-        raise invalid(
-            "bounding",
-            "unknown",
-            f"bounding must be one of {', '.join(_dp.BOUNDINGS)}, not {how!r}",
-        )
-
-    compiled = compile_query(query, profile)
-    clip, norms = _bounds(compiled, profile, bounds, norm_bounds)
-    today = scope.today()
-    years = profile.fiscal_years(today)
-    keys = tuple(public_keys(compiled, profile, years))
-    if not keys:
-        raise ValidationError(
-            [_Problem("where", "empty", "the filters leave no public cell to release")]
-        )
-    data_years = fiscal_years_read(compiled, profile, years)
-    if not data_years:
-        raise ValidationError(
-            [
-                _Problem(
-                    "where",
-                    "empty",
-                    f"the filters leave no fiscal year of data between FY{years[0]} and "
-                    f"FY{years[-1]} to release",
-                )
-            ]
-        )
-    names = compiled.query.measures
-    n = len(keys)
-    # whole-number totals stay whole unless norm scaling shrinks them: those get discrete noise
-    integers = tuple(
-        MEASURES[m].integer and how != "norm" and float(clip[m]).is_integer() for m in names
-    )
-    sens = [
-        _dp.sensitivity(
-            mechanism, how, clip=clip[m], norm_bound=norms[m], max_cells=policy.max_cells, n_cells=n
-        )
-        for m in names
-    ]
-    share = float(amount) / len(names)
-    if not all(math.isfinite(v / share) and math.isfinite(v / math.sqrt(share)) for v in sens):
-        # the noise scale (sensitivity over the budget) overflows: no finite noise gives it
-        raise invalid(
-            currency,
-            "range",
-            f"{currency} = {amount!r} is too small to release anything; use e.g. 0.1 to 2",
-        )
-    plan = _dp.plan(
-        mechanism,
-        float(amount),
-        [(m, sv, i) for m, sv, i in zip(names, sens, integers, strict=True)],
-        n,
-        delta=delta,
-    )
-    return Prepared(
-        compiled=compiled,
-        keys=keys,
-        years=years,
-        data_years=data_years,
-        clip=clip,
-        norms=norms,
-        bounding=how,
-        mechanism=mechanism,
-        budget=float(amount),
-        delta=delta,
-        integers=integers,
-        plan=plan,
-        unit=policy.unit,
-        max_cells=policy.max_cells if how == "max_cells" else None,
-        profile_name=profile.name,
-        store=store_identity(scope.store.url),
-        ledger_delta=policy.delta,
-    )
+    return True
 
 
-def fiscal_years_read(
-    compiled: CompiledQuery, profile: Profile, years: Sequence[int]
-) -> tuple[int, ...]:
-    """The fiscal years of data a query reads: of ``years`` (the profile's start to today),
-    those its ``fiscal_year`` filter keeps and its ``date_from``/``date_to`` overlap."""
-    read = set(years)
-    f = compiled.filters
-    wanted = f.get("fiscal_year")
-    if wanted is not None:
-        read &= {wanted} if isinstance(wanted, str) else set(wanted)
-    if "date_from" in f:
-        first = dt.date.fromisoformat(str(f["date_from"]))
-        read = {y for y in read if profile.fiscal_year_bounds(y)[1] >= first}
-    if "date_to" in f:
-        last = dt.date.fromisoformat(str(f["date_to"]))
-        read = {y for y in read if profile.fiscal_year_bounds(y)[0] <= last}
-    return tuple(sorted(read))
-
-
-def _bounds(
-    compiled: CompiledQuery,
-    profile: Profile,
-    bounds: Mapping[str, float] | None,
-    norm_bounds: Mapping[str, float] | None,
-) -> tuple[dict[str, float], dict[str, float]]:
-    """Per measure: the clip per cell and the norm bound, the profile's tightened by the query."""
-    policy = profile.dp
-    clip: dict[str, float] = {}
-    norms: dict[str, float] = {}
-    for m in compiled.query.measures:
-        c = float(policy.bounds.get(m, MEASURES[m].default_bound))
-        clip[m] = c
-        norms[m] = float(policy.norm_bounds.get(m, c * policy.max_cells))
-    for label, asked, have in (("bounds", bounds, clip), ("norm_bounds", norm_bounds, norms)):
-        for m, v in (asked or {}).items():
-            if m not in have:
-                raise invalid(
-                    label, "unknown", f"{label} names {m!r}, which the query does not release"
-                )
-            if isinstance(v, bool) or not (isinstance(v, int | float) and math.isfinite(v)):
-                raise invalid(
-                    label, "range", f"{label}[{m!r}] must be a positive number, not {v!r}"
-                )
-            if v <= 0:
-                raise invalid(
-                    label, "range", f"{label}[{m!r}] must be a positive number, not {v!r}"
-                )
-            if v > have[m]:
-                raise Forbidden(
-                    f"{label}[{m!r}] = {v:g} would loosen the profile's bound of {have[m]:g}; "
-                    "a query may only tighten bounds"
-                )
-            have[m] = float(v)
-    return clip, norms
+def _fixed(bounds: Mapping[str, float] | str | None) -> Mapping[str, float] | None:
+    return None if isinstance(bounds, str) else bounds

@@ -117,7 +117,7 @@ def test_exhausted_budget_exits_1_with_what_is_left(db: str) -> None:
     ("args", "code", "message"),
     [
         (["--by", "consultant"], 1, "never part of an aggregate"),
-        (["--where", "county=atlantis"], 1, "atlantis"),
+        (["--where", "county=atlantis"], 2, "atlantis"),
         (["--where", "fiscal_year=last"], 2, "whole numbers"),
         (["--where", "nonsense"], 2, "field=value"),
         (["--epsilon", "1", "--rho", "0.1"], 2, "not both"),
@@ -127,3 +127,35 @@ def test_bad_queries_are_refused_clearly(db: str, args: list[str], code: int, me
     done = runner.invoke(app, ["query", "--db", db, "--analyst", "a-4", "-m", "hours", *args])
     assert done.exit_code == code, done.output
     assert message in done.output and "Traceback" not in done.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bounds", "hours"], "measure=positive number"),
+        (["--bounds", "hours=-3"], "measure=positive number"),
+        (["--norm-bounds", "hours=abc"], "measure=positive number"),
+        (["--level", "1.5"], "level"),
+        (["--auto-bounds", "--bounds", "hours=10"], "chooses the bounds"),
+        (["--bounds", "minutes=10"], "does not release"),
+    ],
+)
+def test_bad_bound_and_level_values_are_usage_errors(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    done = CliRunner().invoke(
+        app, ["query", "--analyst", "a", "-m", "hours", "--by", "region", "--db", db, *args]
+    )
+    assert done.exit_code == 2, done.output
+    assert message in done.output and "Traceback" not in done.output
+
+
+def test_dry_run_spends_nothing(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    base = ["query", "--analyst", "a", "-m", "hours", "--by", "region", "--db", db]
+    done = CliRunner().invoke(app, [*base, "--dry-run", "--epsilon", "0.5"])
+    assert done.exit_code == 0, done.output
+    assert "nothing read or spent" in done.output and "per cell" in done.output
+    shown = CliRunner().invoke(app, ["budget", "--analyst", "a", "--db", db])
+    assert " 0 " in shown.output or "│ 0 " in shown.output

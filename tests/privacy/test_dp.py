@@ -328,7 +328,11 @@ def test_release_metadata_and_frame(data: it.Tracker) -> None:
     )
     rel = lab.release(q, epsilon=0.5)
     frame = rel.to_pandas()
-    assert list(frame.columns) == ["consultation_type", "measure", "value", "ci_low", "ci_high"]
+    assert list(frame.columns) == [
+        "consultation_type",
+        "consultation_type_label",
+        *("measure", "value", "ci_low", "ci_high"),
+    ]
     assert len(frame) == 2 * 3  # every public consultation type, both measures
     assert (frame["value"] >= 0).all() and (frame["ci_low"] >= 0).all()
     assert (frame["ci_low"] <= frame["value"]).all() and (frame["value"] <= frame["ci_high"]).all()
@@ -436,7 +440,8 @@ def test_id_like_queries_are_forbidden(data: it.Tracker) -> None:
 def test_session_exposes_no_rows(data: it.Tracker) -> None:
     lab = data.as_researcher("analyst-rows")
     public = {n for n in dir(lab) if not n.startswith("_")}
-    assert public == {"analyst", "budget", "history", "release"}
+    # preview and epsilon_for read no data: they report what a release would cost
+    assert public == {"analyst", "budget", "epsilon_for", "history", "preview", "release"}
 
 
 def test_max_cells_bounding(data: it.Tracker) -> None:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table as RichTable
 
-from .._errors import TrackerError
+from .._errors import TrackerError, ValidationError
 from .._query import Query
 from .common import (
     DEFAULT_DB,
@@ -43,6 +43,29 @@ def parse_where(items: list[str]) -> dict[str, Any]:
     return where
 
 
+def parse_bounds(items: list[str], option: str) -> dict[str, float] | None:
+    """``["hours=120"]`` -> ``{"hours": 120.0}``; anything else is a usage error."""
+    if not items:
+        return None
+    out: dict[str, float] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not sep or not key.strip() or not (value > 0 and value < float("inf")):
+            raise fail(f"{option} {item!r} must look like measure=positive number", EXIT_USAGE)
+        out[key.strip()] = value
+    return out
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
 def query(
     analyst: AnalystOption,
     measure: Annotated[
@@ -55,6 +78,20 @@ def query(
     epsilon: Annotated[float | None, typer.Option(help="Pure-DP budget to spend")] = None,
     rho: Annotated[float | None, typer.Option(help="zCDP budget to spend (Gaussian)")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the release as .csv or .json")] = None,
+    bounds: Annotated[
+        list[str] | None, typer.Option("--bounds", help="Clip per unit and cell: measure=value")
+    ] = None,
+    norm_bounds: Annotated[
+        list[str] | None,
+        typer.Option("--norm-bounds", help="Most one unit adds over all cells: measure=value"),
+    ] = None,
+    auto_bounds: Annotated[
+        bool, typer.Option("--auto-bounds", help="Choose the bounds from the data under DP")
+    ] = False,
+    level: Annotated[float, typer.Option(help="Confidence level of the intervals")] = 0.95,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the error and the cost; spend nothing")
+    ] = False,
     db: DbOption = DEFAULT_DB,
     profile: ProfileOption = "illinois",
 ) -> None:
@@ -63,11 +100,25 @@ def query(
         raise fail("give --epsilon or --rho, not both", EXIT_USAGE)
     if out is not None and out.suffix not in (".csv", ".json"):
         raise fail("--out must end in .csv or .json", EXIT_USAGE)
+    if auto_bounds and (bounds or norm_bounds):
+        raise fail(
+            "--auto-bounds chooses the bounds; give no --bounds or --norm-bounds", EXIT_USAGE
+        )
+    clip = "auto" if auto_bounds else parse_bounds(bounds or [], "--bounds")
+    norms = parse_bounds(norm_bounds or [], "--norm-bounds")
     q = Query(measures=measure, by=by or [], where=parse_where(where or []))
     with open_tracker(db, profile) as tracker:
         lab = tracker.as_researcher(analyst)
+        asked: dict[str, Any] = dict(
+            epsilon=epsilon, rho=rho, bounds=clip, norm_bounds=norms, level=level
+        )
         try:
-            rel = lab.release(q, epsilon=epsilon, rho=rho)
+            if dry_run:
+                console.print(str(lab.preview(q, **asked)), highlight=False)
+                return
+            rel = lab.release(q, **asked)
+        except ValidationError as exc:
+            raise fail(exc, EXIT_USAGE) from None
         except TrackerError as exc:
             raise fail(exc) from None
         frame = rel.to_pandas()
@@ -87,8 +138,10 @@ def query(
             for col in frame.columns:
                 table.add_column(str(col), justify="left" if col in rel.dims else "right")
             for row in frame.itertuples(index=False):
-                table.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+                table.add_row(*(_cell(v) for v in row))
             console.print(table)
+        if meta.get("bounds_warning"):
+            console.print(f"note: {meta['bounds_warning']}", highlight=False)
         cost = "0 (served from the release cache)" if meta.get("cached") else _cost(meta)
         console.print(f"spent: {cost}")
         console.print(str(lab.budget))
