@@ -36,9 +36,9 @@ from ._accounting import STATE_ACCOUNT, partitions
 from ._dp import MeasureNoise, half_width
 from ._errors import BudgetExceeded
 from ._measures import MEASURES
+from ._prepare import prepare
 from ._query import Query
 from ._release import estimate
-from ._researcher import prepare
 from ._scope import Scope
 from ._suppress import domain, label, per_year
 from ._table import Table, TableCell
