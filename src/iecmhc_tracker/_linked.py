@@ -157,7 +157,8 @@ def link(
         pos = {d: i for i, d in enumerate(group_cells.dims)}
         index = {c: g for c, g in zip(lay.coords, lay.cells, strict=True)}
         for c, g in index.items():
-            if all(v is None for v in c):
+            # a grand total: of the whole table, or of one fiscal year of it
+            if all(v is None for d, v in zip(spec.by, c, strict=True) if d != "fiscal_year"):
                 weight[g] = HEADLINE_WEIGHT
         k = len(spec.by)
         masks = [[bool(b >> d & 1) for d in range(k)] for b in range(2**k)]

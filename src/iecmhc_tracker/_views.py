@@ -264,10 +264,14 @@ class StateView:
         year = where.pop("fiscal_year", None)
         if year is not None and len(year) != 1:
             raise Forbidden("a state table can be sliced to one fiscal year, not several")
+        implied = _implied_kinds(profile, query.by) if "kind" not in where else ()
         for spec in profile.tables:
             if not set(query.measures) <= set(spec.measures):
                 continue
-            if {k: _norm(v) for k, v in spec.where.items()} != where:
+            have = {k: _norm(v) for k, v in spec.where.items()}
+            # grouped by a field only some kinds record (consultation type): the table of
+            # those kinds answers it
+            if have != where and not (implied and have == {**where, "kind": implied}):
                 continue
             by = set(query.by)
             if year is None and by == set(spec.by):
@@ -287,6 +291,14 @@ class StateView:
             for s in self.__scope.profile.tables
         )
         return f"The {self.__scope.profile.label} profile publishes: {tables}"
+
+
+def _implied_kinds(profile: Any, by: Any) -> tuple[str, ...]:
+    """The kinds that require a field of ``by`` that not every kind requires (sorted)."""
+    kinds = profile.kinds
+    every = set.intersection(*(set(k.required) for k in kinds.values())) if kinds else set()
+    specific = set(by) - every
+    return tuple(sorted(c for c, k in kinds.items() if specific & set(k.required)))
 
 
 def _norm(value: Any) -> tuple[str, ...]:
