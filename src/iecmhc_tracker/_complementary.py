@@ -4,6 +4,7 @@ narrowed from what is published, certified by linear programming (see ``_suppres
 from __future__ import annotations
 
 import itertools
+import zlib
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -64,6 +65,7 @@ class Protector:
         *,
         exempt: BoolArray | None = None,
         weight: FloatArray | None = None,
+        salt: npt.NDArray[np.int64] | None = None,
     ) -> None:
         self.systems = dict(systems)
         self.withheld = withheld.copy()
@@ -73,6 +75,9 @@ class Protector:
         self.withheld |= self.exempt
         #: how much dearer a published cell is to withhold (grand totals: far dearer)
         self.weight = np.ones(n) if weight is None else weight
+        #: a number per cell that does not change when other cells come or go (the seeds'
+        #: directions), so that one fiscal year's result never depends on another's data
+        self.salt = np.arange(n, dtype=np.int64) if salt is None else salt
         self.need_lo: dict[str, FloatArray] = {}
         self.need_hi: dict[str, FloatArray] = {}
         self.best_lo: dict[str, FloatArray] = {}
@@ -189,10 +194,10 @@ class Protector:
 
     def _seed(self) -> None:
         # a few far-apart points of the attacker's feasible set certify most cells at once
-        for m, (sys_, _) in self.systems.items():
+        for m in self.systems:
             red = self._red(m)
             scale = 1.0 / (self.need_hi[m] - self.need_lo[m] + 1.0)
-            sign = np.where((np.arange(sys_.n) * 2654435761) % 7 < 3, 1.0, -1.0)
+            sign = np.where((self.salt * 2654435761) % 7 < 3, 1.0, -1.0)
             for w in (-scale, scale, -scale * sign, scale * sign):
                 point = self._bounded_point(red, m, w)
                 if point is not None:
@@ -285,7 +290,10 @@ class Protector:
         if status == "unbounded":
             return (np.inf, None) if up else (0.0, None)
         if status != "optimal":
-            raise TrackerError(f"complementary suppression could not be solved ({status})")
+            # a warm start that lost its way (HiGHS says "unknown"): solve afresh, and
+            # rebuild the block's model next time
+            del self._models[key]
+            return self._red(m).extreme(c, maximize=up)
         point = sys_.x.copy()
         point[cols] = xb
         return float(point[c]), point
@@ -503,7 +511,8 @@ def complementary(
         keys = {lay.spec.name: [m for m in lay.spec.measures if m in linear] for lay in layouts}
     else:
         linear, exempt, weight = linked
-        prot = Protector(linear, withheld, policy, exempt=exempt, weight=weight)
+        salt = np.array([zlib.crc32(repr(k).encode()) for k in cells.keys], dtype=np.int64)
+        prot = Protector(linear, withheld, policy, exempt=exempt, weight=weight, salt=salt)
         keys = {
             lay.spec.name: [k for m in lay.spec.measures if (k := _key_of(lay, m)) in linear]
             for lay in layouts

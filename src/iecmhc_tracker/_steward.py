@@ -18,7 +18,7 @@ from ._audit import AuditReport, CellAudit, required_bounds
 from ._cache import data_digest
 from ._errors import TrackerError
 from ._linked import column
-from ._profile import Profile
+from ._profile import Profile, TableSpec
 from ._suppress import build
 from ._table import Table
 from .stores import Store
@@ -54,7 +54,7 @@ def audit_suppression(source: Source, *tables: Table) -> AuditReport:
                 f"table {t.name!r} was released from other data than the store now holds; "
                 "audit a release before the data changes (at release time)"
             )
-    specs = [profile.table(t.name) for t in tables]
+    specs = [_spec(profile, t) for t in tables]
     years = sorted({y for t in tables for y in t.fiscal_years})
     lk = build(store, profile, specs, years)
     by_name = {t.name: t for t in tables}
@@ -104,3 +104,18 @@ def audit_suppression(source: Source, *tables: Table) -> AuditReport:
                 )
     cells = sum(1 for t in tables for c in t.all_cells if c.withheld)
     return AuditReport(tuple(t.name for t in tables), tuple(out), {"withheld": cells})
+
+
+def _spec(profile: Profile, table: Table) -> TableSpec:
+    """The table's spec: the profile's, or (a table released outside the profile's list)
+    the one its own metadata describes."""
+    try:
+        return profile.table(table.name)
+    except KeyError:
+        return TableSpec(
+            name=table.name,
+            title=table.title,
+            measures=table.measures,
+            by=table.dims,
+            where=dict(table.where),
+        )

@@ -36,6 +36,7 @@ loop ends; it runs once over a queue that new complementary cells join.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -178,7 +179,12 @@ def fine_cells(
             filters["fiscal_year"] = list(years)
         if group == "referrals":
             filters["resource_type"] = sorted(profile.code_set("resource_type"))
-        stats = store.cell_stats(UNIT, dims, measures, filters)
+        # in a stable order (fiscal year first), so that a new year's cells never move an
+        # earlier year's: what is withheld in a settled year does not depend on later data
+        order = functools.partial(
+            _fine_order, dims.index("fiscal_year") if "fiscal_year" in dims else None
+        )
+        stats = sorted(store.cell_stats(UNIT, dims, measures, filters), key=order)
         # an extra field cannot be a store dimension: each of its filtered values is asked for
         values: dict[str, set[str]] = {}
         for s in members:
@@ -194,6 +200,11 @@ def fine_cells(
         }
         out[group] = FineCells(group, dims, cols, stats, parts)
     return out
+
+
+def _fine_order(at: int | None, stat: Any) -> tuple[Any, ...]:
+    vals = stat[0]
+    return (vals[at] if at is not None else 0, tuple(map(str, vals)))
 
 
 def per_year(dims: Sequence[str], kept: Sequence[str]) -> bool:

@@ -112,7 +112,9 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
 
 
 def _to_0002(url: str, prefix: str) -> None:
-    """Undo revision 0003 by hand: no partition totals, no partitions in the ledger."""
+    """Undo revisions 0004 and 0003 by hand: no publication ledger, no partition totals, no
+    partitions in the ledger."""
+    _sql(url, f"DROP TABLE {prefix}publications")
     _sql(url, f"DROP TABLE {prefix}budget_partitions")
     _sql(url, f"ALTER TABLE {prefix}budget_ledger DROP COLUMN partitions")
 
