@@ -33,13 +33,13 @@ def test_quickstart_runs_and_is_idempotent(tmp_path: Path) -> None:
     assert "imported: 3000 new, 0 already stored, 0 problems" in first
     assert "setting_label" in first and "hours_flag" in first and "Total" in first
     assert "ci_low" in first and "ci_high" in first
-    assert "epsilon: 0.5 spent of 4" in first
+    assert "0.5 spent of 2" in first  # ε on the fiscal years of data it read
     html = (tmp_path / "portfolio.html").read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "c-0003" in html
     second = _run("examples/quickstart.py", str(tmp_path))
     assert "imported: 0 new, 3000 already stored, 0 problems" in second
     # the same question again is served from the release cache: the budget does not move
-    assert "epsilon: 0.5 spent of 4" in second
+    assert "0.5 spent of 2" in second and "1 spent" not in second
 
 
 def test_new_state_profile_example_runs(tmp_path: Path) -> None:
@@ -94,7 +94,7 @@ def _check_researcher_outputs(nb: Any) -> None:
     text, _ = _outputs(nb, "forbidden")
     assert text.startswith("Forbidden:")
     text, _ = _outputs(nb, "budget-exceeded")
-    assert "BudgetExceeded: analyst-1 has 0.5 epsilon left in FY2026 (limit 4)" in text
+    assert "BudgetExceeded: analyst-1 has 0.5 epsilon left on FY2025 data (allotment 2 per fiscal year)" in text
     text, _ = _outputs(nb, "history")
     assert "(cached)" in text
 
