@@ -8,6 +8,7 @@ be read at all. Rules that need the profile live in ``_validate``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -33,10 +34,22 @@ def _optional(conv: Callable[[str, Any], T]) -> Callable[[str, Any], T | None]:
     return convert
 
 
+#: the longest text read as a number (a count or hours); longer is refused before parsing, so
+#: a hostile value never reaches ``int()``'s digit limit or costs a long parse
+NUMBER_MAX_CHARS = 40
+
+
+def _ascii_digits(field: str, text: str) -> None:
+    """Only ASCII digits are digits here: ``int("²")`` fails and ``Decimal("٣")`` is 3, so
+    superscripts, circled and Arabic-Indic digits are refused alike, with one message."""
+    if not text.isascii():
+        raise _bad(field, "must be written with the digits 0-9 only", "digits")
+
+
 def to_uuid(field: str, value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isascii() and len(value) <= 45:
         try:
             return uuid.UUID(value)
         except ValueError:
@@ -61,7 +74,7 @@ def to_date(field: str, value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isascii() and len(value) <= 32:
         try:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
@@ -74,9 +87,17 @@ def to_decimal(field: str, value: Any) -> Decimal:
         raise _bad(field, "must be a number of hours, not true/false")
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int | float | str):
+    elif isinstance(value, int):
+        result = Decimal(value)  # exact, whatever its size (str() would hit the digit limit)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        _ascii_digits(field, text)
+        if len(text) > NUMBER_MAX_CHARS:
+            raise _bad(field, f"must be a number of at most {NUMBER_MAX_CHARS} characters")
         try:
-            result = Decimal(str(value).strip())
+            result = Decimal(text)
         except InvalidOperation:
             raise _bad(field, "must be a number such as 1.5") from None
     else:
@@ -93,8 +114,13 @@ def to_int(field: str, value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip()
+        _ascii_digits(field, text)
+        if len(text) > NUMBER_MAX_CHARS:
+            raise _bad(field, "is too large", "too_large")
+        if text.lstrip("-").isdigit() and text.count("-") <= 1:
+            return int(text)
     raise _bad(field, "must be a whole number")
 
 
@@ -145,6 +171,16 @@ def to_referrals(field: str, value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(merged.items()))
 
 
+#: an extra field's name as a profile may declare it; any other is never echoed in a problem
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def extra_name(name: str) -> str:
+    """The problem field for an extra field: ``extra.NAME``, or ``extra`` for a name that
+    could be anything (control characters, megabytes)."""
+    return f"extra.{name}" if _FIELD_NAME.fullmatch(name) else "extra"
+
+
 def to_extra(field: str, value: Any) -> tuple[tuple[str, Any], ...]:
     if value is None:
         return ()
@@ -160,7 +196,7 @@ def to_extra(field: str, value: Any) -> tuple[tuple[str, Any], ...]:
             raise _bad(field, "must be a mapping of the profile's extra fields")
         v = item[1]
         if not (v is None or isinstance(v, str | int | float | bool)):
-            raise _bad(f"extra.{item[0]}", "must be text, a number or yes/no")
+            raise _bad(extra_name(item[0]), "must be text, a number or yes/no")
         out.append((item[0], v))
     return tuple(sorted(out))
 
@@ -388,6 +424,9 @@ class Activity:
                 values[name] = conv(name, data[name])
             except ValidationError as exc:
                 problems.extend(exc.problems)
+            except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+                # a converter's last line of defence: still one problem naming the field
+                problems.append(Problem(name, "type", f"cannot be read ({type(exc).__name__})"))
         for name in ("consultant", "date", "county", "kind"):
             if data.get(name) in (None, "") and not any(p.field == name for p in problems):
                 problems.append(Problem(name, "required", "is required"))
