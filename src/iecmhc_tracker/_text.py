@@ -44,8 +44,8 @@ def refused_characters(field: str, text: str) -> Iterator[Problem]:
         yield Problem(
             field,
             "encoding",
-            "must be valid Unicode text (it has a lone surrogate at character "
-            f"{found.start() + 1})",
+            "must be UTF-8 text (it has a byte that is not UTF-8, or a lone surrogate, at "
+            f"character {found.start() + 1})",
         )
         return
     what = _BAD_KIND.get(ch, f"a control character (U+{ord(ch):04X})")
