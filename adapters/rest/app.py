@@ -5,7 +5,6 @@ the state view only returns suppressed aggregates); the routes choose the view f
 never from the request body or path.
 """
 
-import datetime as dt
 import math
 import uuid
 from collections.abc import Callable, Mapping
@@ -38,7 +37,9 @@ class ActivityIn(BaseModel):
     id: uuid.UUID | None = None
     consultant: str | None = None
     program: str | None = None
-    date: dt.date
+    # dates, counts and hours given as text are read by the library, as every entry point
+    # reads them (ASCII digits only, no stray white space), not by pydantic's own rules
+    date: str = Field(json_schema_extra={"format": "date"}, description="YYYY-MM-DD")
     county: str
     kind: str
     setting: str | None = None
@@ -48,17 +49,16 @@ class ActivityIn(BaseModel):
     format: str | None = None
     methods: list[str] = Field(default_factory=list)
     competencies: list[str] = Field(default_factory=list)
-    # text is read by the library (which refuses digits other than 0-9), not by pydantic
     hours: Decimal | str | None = Field(
         default=None, description="quarter hours, more than 0, ≤ 24"
     )
-    minutes: int | None = None
-    children_benefiting: int | None = None
-    staff_influenced: int | None = None
-    families: int | None = None
-    participants: int | None = None
-    rated_worthwhile: int | None = None
-    referrals: dict[str, int] = Field(default_factory=dict)
+    minutes: int | str | None = None
+    children_benefiting: int | str | None = None
+    staff_influenced: int | str | None = None
+    families: int | str | None = None
+    participants: int | str | None = None
+    rated_worthwhile: int | str | None = None
+    referrals: dict[str, int | str] = Field(default_factory=dict)
     recommended_consultation: bool | None = None
     language: str | None = None
     note: str | None = Field(default=None, description="seen only by its author; no personal data")

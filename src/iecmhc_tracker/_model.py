@@ -19,6 +19,9 @@ import attrs
 from ._errors import Problem, ValidationError
 
 T = TypeVar("T")
+#: the white space trimmed around a code, number, date or yes/no; any other (NEL, no-break
+#: space …) stays, and the value is refused
+SPACE = " \t\r\n"
 
 
 def _bad(field: str, message: str, code: str = "type") -> ValidationError:
@@ -27,7 +30,7 @@ def _bad(field: str, message: str, code: str = "type") -> ValidationError:
 
 def _optional(conv: Callable[[str, Any], T]) -> Callable[[str, Any], T | None]:
     def convert(field: str, value: Any) -> T | None:
-        if value is None or (isinstance(value, str) and value.strip() == ""):
+        if value is None or (isinstance(value, str) and value.strip(SPACE) == ""):
             return None
         return conv(field, value)
 
@@ -66,7 +69,7 @@ def to_text(field: str, value: Any) -> str:
 def to_code(field: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _bad(field, f"must be a code (text), not {type(value).__name__}")
-    return value.strip()
+    return value.strip(SPACE)
 
 
 def to_date(field: str, value: Any) -> dt.date:
@@ -76,7 +79,7 @@ def to_date(field: str, value: Any) -> dt.date:
         return value
     if isinstance(value, str) and value.isascii() and len(value) <= 32:
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(value.strip(SPACE))
         except ValueError:
             pass
     raise _bad(field, "must be a date in the form YYYY-MM-DD", "date")
@@ -92,7 +95,7 @@ def to_decimal(field: str, value: Any) -> Decimal:
     elif isinstance(value, float):
         result = Decimal(repr(value))
     elif isinstance(value, str):
-        text = value.strip()
+        text = value.strip(SPACE)
         _ascii_digits(field, text)
         if len(text) > NUMBER_MAX_CHARS:
             raise _bad(field, f"must be a number of at most {NUMBER_MAX_CHARS} characters")
@@ -115,7 +118,7 @@ def to_int(field: str, value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str):
-        text = value.strip()
+        text = value.strip(SPACE)
         _ascii_digits(field, text)
         if len(text) > NUMBER_MAX_CHARS:
             raise _bad(field, "is too large", "too_large")
@@ -133,8 +136,8 @@ def to_bool(field: str, value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.strip(SPACE).lower() in _TRUE | _FALSE:
+        return value.strip(SPACE).lower() in _TRUE
     raise _bad(field, "must be yes/no (true or false)")
 
 
@@ -142,7 +145,7 @@ def to_codes(field: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        value = [v for v in value.replace(";", ",").split(",") if v.strip(SPACE)]
     if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes):
         raise _bad(field, "must be a list of codes")
     out = []

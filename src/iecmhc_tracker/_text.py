@@ -20,7 +20,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 
 #: control characters (C0 and C1, DEL), the byte-order mark and lone surrogates; a tab and a
 #: line break (LF, or CR LF) are the only control characters text may hold
-_REFUSED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ud800-\udfff]|\r(?!\n)")
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff\ud800-\udfff]|\r(?!\n)")
 _BAD_KIND = {"\ufeff": "a byte-order mark (U+FEFF)"}
 
 #: a calendar date written inside an id: 2021-03-14, 20210314, 03.14.2021, 14_03_2021
