@@ -42,6 +42,9 @@ def _optional(conv: Callable[[str, Any], T]) -> Callable[[str, Any], T | None]:
 NUMBER_MAX_CHARS = 40
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def _ascii_digits(field: str, text: str) -> None:
     """Only ASCII digits are digits here: ``int("²")`` fails and ``Decimal("٣")`` is 3, so
     superscripts, circled and Arabic-Indic digits are refused alike, with one message."""
@@ -99,9 +102,11 @@ def to_decimal(field: str, value: Any) -> Decimal:
         _ascii_digits(field, text)
         if len(text) > NUMBER_MAX_CHARS:
             raise _bad(field, f"must be a number of at most {NUMBER_MAX_CHARS} characters")
+        if not _PLAIN_NUMBER.fullmatch(text):  # no 1_0, NaN or Infinity, which Decimal reads
+            raise _bad(field, "must be a number such as 1.5")
         try:
             result = Decimal(text)
-        except InvalidOperation:
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
             raise _bad(field, "must be a number such as 1.5") from None
     else:
         raise _bad(field, f"must be a number, not {type(value).__name__}")

@@ -115,7 +115,7 @@ def hours_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
         yield Problem("hours", "range", "must be more than 0")
     elif h > 24:
         yield Problem("hours", "range", "must be at most 24 for one day's entry")
-    elif h % _QUARTER != 0:
+    elif h.adjusted() < -2 or h % _QUARTER != 0:  # 1e-999999999 % 0.25 rounds to 0
         yield Problem("hours", "quarter_hour", "must be in quarter hours (0.25, 0.5, 0.75 …)")
 
 
