@@ -94,7 +94,7 @@ def _check_researcher_outputs(nb: Any) -> None:
     text, _ = _outputs(nb, "forbidden")
     assert text.startswith("Forbidden:")
     text, _ = _outputs(nb, "budget-exceeded")
-    assert "BudgetExceeded: analyst-1 has 0.5 epsilon left on FY2025 data (allotment 2 per fiscal year)" in text
+    assert "BudgetExceeded: analyst-1 has 0.5 epsilon left on FY2025 data" in text
     text, _ = _outputs(nb, "history")
     assert "(cached)" in text
 

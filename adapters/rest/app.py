@@ -5,13 +5,13 @@ the state view only returns suppressed aggregates); the routes choose the view f
 never from the request body or path.
 """
 
-import datetime as dt
 import math
 import uuid
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any
 
+import attrs
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -37,7 +37,9 @@ class ActivityIn(BaseModel):
     id: uuid.UUID | None = None
     consultant: str | None = None
     program: str | None = None
-    date: dt.date
+    # dates, counts and hours given as text are read by the library, as every entry point
+    # reads them (ASCII digits only, no stray white space), not by pydantic's own rules
+    date: str = Field(json_schema_extra={"format": "date"}, description="YYYY-MM-DD")
     county: str
     kind: str
     setting: str | None = None
@@ -47,14 +49,16 @@ class ActivityIn(BaseModel):
     format: str | None = None
     methods: list[str] = Field(default_factory=list)
     competencies: list[str] = Field(default_factory=list)
-    hours: Decimal | None = Field(default=None, description="quarter hours, more than 0, ≤ 24")
-    minutes: int | None = None
-    children_benefiting: int | None = None
-    staff_influenced: int | None = None
-    families: int | None = None
-    participants: int | None = None
-    rated_worthwhile: int | None = None
-    referrals: dict[str, int] = Field(default_factory=dict)
+    hours: Decimal | str | None = Field(
+        default=None, description="quarter hours, more than 0, ≤ 24"
+    )
+    minutes: int | str | None = None
+    children_benefiting: int | str | None = None
+    staff_influenced: int | str | None = None
+    families: int | str | None = None
+    participants: int | str | None = None
+    rated_worthwhile: int | str | None = None
+    referrals: dict[str, int | str] = Field(default_factory=dict)
     recommended_consultation: bool | None = None
     language: str | None = None
     note: str | None = Field(default=None, description="seen only by its author; no personal data")
@@ -252,10 +256,26 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
         tags=["consultant"],
     )
     def record_activity(body: ActivityIn, who: Consultant) -> dict[str, Any]:
-        """Record one activity as the token's consultant; returns the stored activity."""
+        """Record one activity as the token's consultant; returns the stored activity.
+
+        An ``id`` another consultant's activity holds is answered as an unused one would be
+        (201 and the activity), and nothing is stored: the answer never tells whether an id
+        exists outside the caller's own activities. Only the caller's own id with other
+        content is a 409."""
         data = own(who, body.model_dump(exclude_unset=True))
-        stored = tracker.as_consultant(str(who.id)).record(data)
+        view = tracker.as_consultant(str(who.id))
+        try:
+            stored = view.record(data)
+        except it.ConflictError:
+            if not held_by_other(who, str(data.get("id"))):
+                raise
+            return tracker.check(data).to_dict()
         return stored.to_dict()
+
+    def held_by_other(who: Principal, rid: str) -> bool:
+        """Whether ``rid`` is stored as another consultant's activity (told to no one)."""
+        row = tracker.store.get(rid)
+        return row is not None and row["consultant"] != who.id
 
     @app.post("/activities/import", responses=ERRORS, tags=["consultant"])
     def import_activities(body: ImportIn, who: Consultant) -> ImportOut:
@@ -274,7 +294,7 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
         if foreign:
             result = it.ImportResult(0, 0, tuple(foreign), len(rows))
         else:
-            result = tracker.record_many(rows)
+            result = _import_own(rows, who)
         return ImportOut(
             inserted=result.inserted,
             duplicates=result.duplicates,
@@ -285,6 +305,29 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
                 for p in result.rejected
             ],
         )
+
+    def _import_own(rows: list[dict[str, Any]], who: Principal) -> it.ImportResult:
+        """``record_many``, with rows whose id another consultant holds answered as fresh
+        rows are (counted as inserted) and not stored, as ``POST /activities`` does."""
+        hidden: set[int] = set()  # 0-based positions of such rows
+        for _ in range(4):  # another consultant may store one of the ids meanwhile
+            keep = [n for n in range(len(rows)) if n not in hidden]
+            result = tracker.record_many([rows[n] for n in keep])
+            clash = {
+                keep[p.row - 1]
+                for p in result.rejected
+                if p.code == "conflict" and p.row is not None
+                if held_by_other(who, str(rows[keep[p.row - 1]].get("id")))
+            }
+            if not clash:
+                break
+            hidden |= clash
+        rejected = tuple(
+            attrs.evolve(p, row=None if p.row is None else keep[p.row - 1] + 1)
+            for p in result.rejected
+        )
+        shown = result.inserted + (len(hidden) if not rejected else 0)
+        return it.ImportResult(shown, result.duplicates, rejected, len(rows))
 
     @app.get("/me/activities", responses=ERRORS, tags=["consultant"])
     def my_activities(who: Consultant, fiscal_year: FiscalYear = None) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ be read at all. Rules that need the profile live in ``_validate``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
@@ -18,6 +19,9 @@ import attrs
 from ._errors import Problem, ValidationError
 
 T = TypeVar("T")
+#: the white space trimmed around a code, number, date or yes/no; any other (NEL, no-break
+#: space …) stays, and the value is refused
+SPACE = " \t\r\n"
 
 
 def _bad(field: str, message: str, code: str = "type") -> ValidationError:
@@ -26,17 +30,32 @@ def _bad(field: str, message: str, code: str = "type") -> ValidationError:
 
 def _optional(conv: Callable[[str, Any], T]) -> Callable[[str, Any], T | None]:
     def convert(field: str, value: Any) -> T | None:
-        if value is None or (isinstance(value, str) and value.strip() == ""):
+        if value is None or (isinstance(value, str) and value.strip(SPACE) == ""):
             return None
         return conv(field, value)
 
     return convert
 
 
+#: the longest text read as a number (a count or hours); longer is refused before parsing, so
+#: a hostile value never reaches ``int()``'s digit limit or costs a long parse
+NUMBER_MAX_CHARS = 40
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _ascii_digits(field: str, text: str) -> None:
+    """Only ASCII digits are digits here: ``int("²")`` fails and ``Decimal("٣")`` is 3, so
+    superscripts, circled and Arabic-Indic digits are refused alike, with one message."""
+    if not text.isascii():
+        raise _bad(field, "must be written with the digits 0-9 only", "digits")
+
+
 def to_uuid(field: str, value: Any) -> uuid.UUID:
     if isinstance(value, uuid.UUID):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isascii() and len(value) <= 45:
         try:
             return uuid.UUID(value)
         except ValueError:
@@ -53,7 +72,7 @@ def to_text(field: str, value: Any) -> str:
 def to_code(field: str, value: Any) -> str:
     if not isinstance(value, str):
         raise _bad(field, f"must be a code (text), not {type(value).__name__}")
-    return value.strip()
+    return value.strip(SPACE)
 
 
 def to_date(field: str, value: Any) -> dt.date:
@@ -61,9 +80,9 @@ def to_date(field: str, value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and value.isascii() and len(value) <= 32:
         try:
-            return dt.date.fromisoformat(value.strip())
+            return dt.date.fromisoformat(value.strip(SPACE))
         except ValueError:
             pass
     raise _bad(field, "must be a date in the form YYYY-MM-DD", "date")
@@ -74,10 +93,20 @@ def to_decimal(field: str, value: Any) -> Decimal:
         raise _bad(field, "must be a number of hours, not true/false")
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int | float | str):
+    elif isinstance(value, int):
+        result = Decimal(value)  # exact, whatever its size (str() would hit the digit limit)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip(SPACE)
+        _ascii_digits(field, text)
+        if len(text) > NUMBER_MAX_CHARS:
+            raise _bad(field, f"must be a number of at most {NUMBER_MAX_CHARS} characters")
+        if not _PLAIN_NUMBER.fullmatch(text):  # no 1_0, NaN or Infinity, which Decimal reads
+            raise _bad(field, "must be a number such as 1.5")
         try:
-            result = Decimal(str(value).strip())
-        except InvalidOperation:
+            result = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
             raise _bad(field, "must be a number such as 1.5") from None
     else:
         raise _bad(field, f"must be a number, not {type(value).__name__}")
@@ -93,8 +122,13 @@ def to_int(field: str, value: Any) -> int:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        text = value.strip(SPACE)
+        _ascii_digits(field, text)
+        if len(text) > NUMBER_MAX_CHARS:
+            raise _bad(field, "is too large", "too_large")
+        if text.lstrip("-").isdigit() and text.count("-") <= 1:
+            return int(text)
     raise _bad(field, "must be a whole number")
 
 
@@ -107,8 +141,8 @@ def to_bool(field: str, value: Any) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
+    if isinstance(value, str) and value.strip(SPACE).lower() in _TRUE | _FALSE:
+        return value.strip(SPACE).lower() in _TRUE
     raise _bad(field, "must be yes/no (true or false)")
 
 
@@ -116,7 +150,7 @@ def to_codes(field: str, value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
-        value = [v for v in value.replace(";", ",").split(",") if v.strip()]
+        value = [v for v in value.replace(";", ",").split(",") if v.strip(SPACE)]
     if not isinstance(value, Iterable) or isinstance(value, Mapping | bytes):
         raise _bad(field, "must be a list of codes")
     out = []
@@ -145,6 +179,16 @@ def to_referrals(field: str, value: Any) -> tuple[tuple[str, int], ...]:
     return tuple(sorted(merged.items()))
 
 
+#: an extra field's name as a profile may declare it; any other is never echoed in a problem
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,63}")
+
+
+def extra_name(name: str) -> str:
+    """The problem field for an extra field: ``extra.NAME``, or ``extra`` for a name that
+    could be anything (control characters, megabytes)."""
+    return f"extra.{name}" if _FIELD_NAME.fullmatch(name) else "extra"
+
+
 def to_extra(field: str, value: Any) -> tuple[tuple[str, Any], ...]:
     if value is None:
         return ()
@@ -160,7 +204,7 @@ def to_extra(field: str, value: Any) -> tuple[tuple[str, Any], ...]:
             raise _bad(field, "must be a mapping of the profile's extra fields")
         v = item[1]
         if not (v is None or isinstance(v, str | int | float | bool)):
-            raise _bad(f"extra.{item[0]}", "must be text, a number or yes/no")
+            raise _bad(extra_name(item[0]), "must be text, a number or yes/no")
         out.append((item[0], v))
     return tuple(sorted(out))
 
@@ -388,6 +432,9 @@ class Activity:
                 values[name] = conv(name, data[name])
             except ValidationError as exc:
                 problems.extend(exc.problems)
+            except (ArithmeticError, ValueError, TypeError, RecursionError) as exc:
+                # a converter's last line of defence: still one problem naming the field
+                problems.append(Problem(name, "type", f"cannot be read ({type(exc).__name__})"))
         for name in ("consultant", "date", "county", "kind"):
             if data.get(name) in (None, "") and not any(p.field == name for p in problems):
                 problems.append(Problem(name, "required", "is required"))

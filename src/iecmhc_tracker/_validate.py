@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
 from ._errors import Problem, ValidationError
-from ._model import CONVERTERS, COUNT_FIELDS, Activity
+from ._model import CONVERTERS, COUNT_FIELDS, Activity, extra_name
 from ._pii import Screen
 from ._profile import KindSpec, Profile
+from ._text import ID_PATTERN, identifying_shape, pseudonym_problems, refused_characters
 
 Rule = Callable[[Activity, Profile, dt.date], Iterable[Problem]]
 
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 NOTE_MAX = 4000
 DEFAULT_MAX_COUNTS: dict[str, int] = {
     "minutes": 24 * 60,
@@ -44,15 +43,7 @@ def pseudonym(field: str, *, required: bool) -> Rule:
             if required:
                 yield Problem(field, "required", "is required")
             return
-        if not ID_PATTERN.match(value):
-            yield Problem(
-                field,
-                "pseudonym",
-                "must be a pseudonymous id of 1–64 letters, digits or . _ : - (no spaces), "
-                "such as c-7f3a",
-            )
-        elif "@" in value:  # pragma: no cover - the pattern excludes @ already
-            yield Problem(field, "pseudonym", "must not be an e-mail address")
+        yield from pseudonym_problems(field, value)
 
     rule.__name__ = f"pseudonym_{field}"
     return rule
@@ -124,7 +115,7 @@ def hours_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
         yield Problem("hours", "range", "must be more than 0")
     elif h > 24:
         yield Problem("hours", "range", "must be at most 24 for one day's entry")
-    elif h % _QUARTER != 0:
+    elif h.adjusted() < -2 or h % _QUARTER != 0:  # 1e-999999999 % 0.25 rounds to 0
         yield Problem("hours", "quarter_hour", "must be in quarter hours (0.25, 0.5, 0.75 …)")
 
 
@@ -176,8 +167,8 @@ def kind_rules(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
 
 def extra_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
     for name, value in a.extra:
-        field = f"extra.{name}"
         spec = p.fields.get(name)
+        field = f"extra.{name}" if spec is not None else extra_name(name)
         if spec is None:
             yield Problem(field, "unknown_field", f"is not a field of the {p.label} profile")
             continue
@@ -207,35 +198,50 @@ def _typed(
     elif ftype == "hours":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24:
             yield Problem(field, "range", "must be hours between 0 and 24")
-    elif ftype == "text" and (not isinstance(value, str) or len(value) > 200 or _surrogate(value)):
-        yield Problem(field, "type", "must be valid text of at most 200 characters")
+    elif ftype == "text":
+        if not isinstance(value, str):
+            yield Problem(field, "type", "must be text")
+        elif len(value) > EXTRA_TEXT_MAX:
+            yield Problem(field, "too_long", f"must be at most {EXTRA_TEXT_MAX} characters")
+        # what the text holds is ``free_text_valid``'s to say
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below 32, but \t \n \r
+EXTRA_TEXT_MAX = 200
 
 
-def _surrogate(text: str) -> bool:
-    """A lone surrogate (possible in JSON input) cannot be stored as UTF-8."""
-    return not text.isascii() and _SURROGATE.search(text) is not None
+def free_text_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
+    """Every free text of the record, the note and each extra field of type ``text``: no
+    refused character, and nothing the personal-data screen finds (said by kind and span)."""
+    if a.note is not None:
+        yield from _screened("note", a.note, NOTE_MAX, "notes", p)
+    if not a.extra:
+        return
+    for name, value in a.extra:
+        spec = p.fields.get(name)
+        if spec is not None and spec.type == "text" and isinstance(value, str):
+            yield from _screened(f"extra.{name}", value, EXTRA_TEXT_MAX, f"extra.{name}", p)
 
 
 def note_valid(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
-    note = a.note
-    if note is None:
+    """The note's part of ``free_text_valid``."""
+    if a.note is not None:
+        yield from _screened("note", a.note, NOTE_MAX, "notes", p)
+
+
+def _screened(field: str, text: str, limit: int, subject: str, p: Profile) -> Iterator[Problem]:
+    if len(text) > limit:
+        if field == "note":  # an extra field's length is ``_typed``'s to report
+            yield Problem(field, "too_long", f"must be at most {limit} characters")
         return
-    if len(note) > NOTE_MAX:
-        yield Problem("note", "too_long", f"must be at most {NOTE_MAX} characters")
+    bad = list(refused_characters(field, text))
+    yield from bad
+    if bad:
         return
-    if _CONTROL.search(note):
-        yield Problem("note", "control_character", "must not contain control characters")
-    if _surrogate(note):
-        yield Problem("note", "encoding", "must be valid Unicode text (it has a lone surrogate)")
-    for hit in p.derived("validate.note_screen", _note_screen)(note):
+    for hit in p.derived("validate.note_screen", _note_screen)(text):
         yield Problem(
-            "note",
+            field,
             f"pii_{hit.kind}",
-            f"seems to contain {hit.label} {hit.where()}; notes must hold no personal data"
+            f"seems to contain {hit.label} {hit.where()}; {subject} must hold no personal data"
             " — remove it",
         )
 
@@ -260,7 +266,7 @@ RULES: tuple[Rule, ...] = (
     referrals_valid,
     kind_rules,
     extra_valid,
-    note_valid,
+    free_text_valid,
 )
 
 
@@ -268,15 +274,18 @@ def problems(activity: Activity, profile: Profile, today: dt.date | None = None)
     """Every problem of ``activity`` under ``profile`` (empty when it is valid)."""
     day = today or dt.date.today()
     if profile.derived(_CLEAN, _compile_clean)(activity, day):
-        return [] if activity.note is None else list(note_valid(activity, profile, day))
+        if activity.note is None and not activity.extra:
+            return []
+        return list(free_text_valid(activity, profile, day))
     return [p for rule in RULES for p in rule(activity, profile, day)]
 
 
 # -- the fast path ---------------------------------------------------------------------------
 # Most records are clean. ``_compile_clean`` builds, once per profile, one function that says
-# whether an activity passes every rule of RULES but ``note_valid`` (which always runs on a
-# note): True only where each rule would find nothing, False wherever anything looks off, and
-# then ``problems`` runs the rules one by one. Each check uses the rule's own comparisons.
+# whether an activity passes every rule of RULES but ``free_text_valid`` (which always runs on
+# a note or extra text): True only where each rule would find nothing, False wherever anything
+# looks off, and then ``problems`` runs the rules one by one. Each check uses the rule's own
+# comparisons.
 
 _CLEAN = "validate.clean"
 _EMPTY = (None, (), "")
@@ -288,7 +297,7 @@ _GOOD_IDS_MAX = 1 << 16
 
 
 def _id_ok(value: str) -> bool:
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value) or identifying_shape(value) is not None:
         return False
     if type(value) is str and len(_GOOD_IDS) < _GOOD_IDS_MAX:
         _GOOD_IDS.add(value)
@@ -311,7 +320,7 @@ def _typed_ok(ftype: str, maximum: float | None, codes: frozenset[str]) -> Calla
     if ftype == "hours":
         return lambda v: not isinstance(v, bool) and isinstance(v, int | float) and 0 < v <= 24
     if ftype == "text":
-        return lambda v: isinstance(v, str) and len(v) <= 200 and not _surrogate(v)
+        return lambda v: isinstance(v, str) and len(v) <= EXTRA_TEXT_MAX
     return lambda v: True
 
 
@@ -526,9 +535,9 @@ def _compile_examiner(
     ) -> tuple[Activity | None, list[Problem]]:
         day = today or dt.date.today()
         if isinstance(record, Activity) and clean(record, day):
-            if record.note is None:
+            if record.note is None and not record.extra:
                 return record, []
-            return record, list(note_valid(record, profile, day))
+            return record, list(free_text_valid(record, profile, day))
         return examine(record, profile, day)
 
     return run

@@ -14,6 +14,18 @@ words come in the languages a profile lists (English and Spanish today).
 """
 
 from .base import LANGUAGES, Detector, Hit, Span
+from .names import first_names, popular_first_names, surnames
 from .screen import KINDS, Screen, screen
 
-__all__ = ["KINDS", "LANGUAGES", "Detector", "Hit", "Screen", "Span", "screen"]
+__all__ = [
+    "KINDS",
+    "LANGUAGES",
+    "Detector",
+    "Hit",
+    "Screen",
+    "Span",
+    "first_names",
+    "popular_first_names",
+    "screen",
+    "surnames",
+]

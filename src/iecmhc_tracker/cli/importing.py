@@ -24,6 +24,25 @@ from .common import (
 )
 
 SHOWN = 50  # rejected problems printed; the rest are counted
+#: the longest CSV cell read (csv's own limit is 128 KiB); a longer value is read and then
+#: refused by its field's rule, naming the row and the field
+CSV_CELL_MAX = 16 * 1024 * 1024
+#: bytes that are not UTF-8 are read as lone surrogates (``surrogateescape``): the field that
+#: holds them is refused by the text rules, naming the row and the field
+ENCODING, ERRORS = "utf-8-sig", "surrogateescape"
+
+
+def _loads(text: str) -> Any:
+    """JSON, with integers past Python's digit limit kept as their text (the field's rule
+    refuses them) and nesting too deep for the parser refused in one line."""
+    try:
+        return json.loads(text, parse_int=_int)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply (activities are flat objects)") from None
+
+
+def _int(digits: str) -> int | str:
+    return int(digits) if len(digits) <= 4000 else digits
 
 
 def _referrals(text: str) -> dict[str, str]:
@@ -40,7 +59,9 @@ def read_csv(path: Path) -> tuple[list[dict[str, Any]], list[int]]:
     line each record starts on."""
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    with path.open(newline="", encoding="utf-8-sig") as f:
+    if csv.field_size_limit() < CSV_CELL_MAX:
+        csv.field_size_limit(CSV_CELL_MAX)
+    with path.open(newline="", encoding=ENCODING, errors=ERRORS) as f:
         reader = csv.DictReader(f)
         start = 2
         for raw in reader:
@@ -73,26 +94,28 @@ def _extra_value(text: str) -> Any:
         return True
     if low in ("false", "no"):
         return False
-    if text.lstrip("-").isdigit():
+    if text.isascii() and text.lstrip("-").isdigit() and len(text) <= 18:
         return int(text)
     return text
 
 
 def read_json(path: Path) -> tuple[list[Any], list[int] | None]:
     """Records of a JSON array file, or of a JSON Lines file (then with line numbers)."""
-    text = path.read_text(encoding="utf-8-sig")
+    text = path.read_text(encoding=ENCODING, errors=ERRORS)
     if path.suffix.lower() == ".jsonl":
         records, lines = [], []
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
-                    records.append(json.loads(line))
+                    records.append(_loads(line))
                 except json.JSONDecodeError as exc:
                     raise ValueError(f"line {n} is not JSON: {exc.msg}") from None
+                except ValueError as exc:
+                    raise ValueError(f"line {n}: {exc}") from None
                 lines.append(n)
         return records, lines
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno})") from None
     if isinstance(data, dict) and isinstance(data.get("activities"), list):
