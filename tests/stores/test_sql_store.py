@@ -564,3 +564,17 @@ def test_two_processes_open_one_empty_mariadb_store_at_once(
     assert sorted(o[0].strip() for o in outs) == sorted(["new", SCHEMA_VERSION])
     assert _sql(mariadb_url, "SELECT version_num FROM alembic_version") == [(SCHEMA_VERSION,)]
     assert _tables(mariadb_url) == TABLES
+
+
+def test_store_urls_take_the_usual_aliases() -> None:
+    # postgres:// is what hosting services hand out; every MySQL-family name gets utf8mb4
+    from iecmhc_tracker.stores.sql.engine import normalise_url
+
+    assert normalise_url("postgres://u@h/db").drivername == "postgresql+psycopg"
+    assert normalise_url("postgres+psycopg://u@h/db").drivername == "postgresql+psycopg"
+    assert normalise_url("postgresql://u@h/db").drivername == "postgresql+psycopg"
+    for url in ("mysql://u@h/db", "mariadb://u@h/db", "mariadb+pymysql://u@h/db"):
+        u = normalise_url(url)
+        assert u.get_backend_name() in ("mysql", "mariadb") and u.query["charset"] == "utf8mb4"
+    with pytest.raises(it.StorageError, match="unknown store scheme"):
+        it.Tracker.open("oracle://u@h/db")
