@@ -496,6 +496,7 @@ def complementary(
     linked: tuple[Mapping[str, tuple[LinearSystem, BoolArray]], BoolArray, FloatArray]
     | None = None,
     earlier: BoolArray | None = None,
+    fixed: BoolArray | None = None,
 ) -> tuple[list[str | None], Protector]:
     """Add ``"complementary"`` reasons until the release's audit passes.
 
@@ -521,6 +522,8 @@ def complementary(
     for lay in layouts:
         uses[np.unique(lay.cells)] += 1
     shared = uses > 1
+    if fixed is not None:
+        shared = shared | fixed  # published before with this value: never a box's corner
     final = prot.run([Lattice(lay, shared, keys[lay.spec.name]) for lay in layouts])
     out = [
         r if r is not None else ("complementary" if final[i] and not prot.exempt[i] else None)

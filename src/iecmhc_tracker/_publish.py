@@ -62,6 +62,7 @@ def publish(scope: Scope, data: str) -> dict[str, Table]:
     withheld: set[tuple[str, Coords]] = {
         (name, tuple(coords)) for e in earlier for name, coords in e["withheld"]
     }
+    shown = _shown(earlier)
     audit: dict[str, Any] = {}
     specs = scope.profile.tables
     suppressed = [s for s in specs if s.mode == "suppression"]
@@ -76,6 +77,7 @@ def publish(scope: Scope, data: str) -> dict[str, Table]:
             generated_at=at,
             data_version=data,
             earlier=withheld,
+            shown=shown,
             report=audit,
         )
     # DP tables last: their charge is committed only once everything else was computed
@@ -90,6 +92,21 @@ def publish(scope: Scope, data: str) -> dict[str, Table]:
     tables = {s.name: tables[s.name] for s in specs}
     scope.store.publish({**_entry(digest, data, tables, audit), "dp": specs_now})
     return tables
+
+
+def _shown(earlier: Sequence[Mapping[str, Any]]) -> dict[tuple[str, Coords], dict[str, Any]]:
+    """What earlier releases published of each cell (the latest value wins)."""
+    out: dict[tuple[str, Coords], dict[str, Any]] = {}
+    for entry in earlier:
+        for name, recorded in entry["released"].items():
+            if recorded["metadata"].get("mode", "suppression") != "suppression":
+                continue
+            dims = recorded["metadata"]["dimensions"]
+            measures = recorded["metadata"]["measures"]
+            for rec in recorded["cells"]:
+                if all(rec[m] is not None for m in measures):
+                    out[(name, tuple(rec[d] for d in dims))] = {m: rec[m] for m in measures}
+    return out
 
 
 def _last_release(name: str, earlier: Sequence[Mapping[str, Any]], exc: BudgetExceeded) -> Table:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -335,6 +335,20 @@ class Linked:
     exempt: BoolArray
     weight: FloatArray
 
+    def known(self, shown: Mapping[tuple[str, Coords], Mapping[str, Any]]) -> BoolArray:
+        """The cells whose value an earlier release published and which still hold it."""
+        out = np.zeros(len(self.cells), dtype=bool)
+        for lay in self.layouts:
+            pos = {m: self.cells.measures.index(m) for m in lay.spec.measures}
+            for c, g in zip(lay.coords, lay.cells, strict=True):
+                was = shown.get((lay.spec.name, c))
+                if was is not None and all(
+                    was.get(m) is not None and float(was[m]) == self.cells.sums[g][j]
+                    for m, j in pos.items()
+                ):
+                    out[g] = True
+        return out
+
     def marks(self, withheld: Iterable[tuple[str, Coords]]) -> BoolArray:
         """The cells of the given (table, coords)."""
         out = np.zeros(len(self.cells), dtype=bool)
@@ -386,17 +400,23 @@ def release_tables(
     generated_at: dt.datetime | None = None,
     data_version: str | None = None,
     earlier: Iterable[tuple[str, Coords]] = (),
+    shown: Mapping[tuple[str, Coords], Mapping[str, Any]] | None = None,
     report: dict[str, Any] | None = None,
 ) -> dict[str, Table]:
     """Aggregate, suppress and render ``specs``, all in one linked system (``_linked``).
 
     ``earlier``: (table, coords) of cells withheld by an earlier release of the same data;
-    they stay withheld, so that two releases cannot be differenced. ``report`` (a dict)
+    they stay withheld, so that two releases cannot be differenced. ``shown``: what earlier
+    releases published of each (table, coords); a cell still holding that value is known to
+    the attacker, so it can hide nothing and is never chosen as a complement. ``report`` (a dict)
     receives the certification: pass or fail, how many values are withheld, and the
     narrowest certified interval as a share of its protection interval (no true value)."""
     at = generated_at or dt.datetime.now(dt.UTC)
     lk = build(store, profile, specs, years)
     before = lk.marks(earlier)
+    known = lk.known(shown or {})
+    for sys_, _ in lk.systems.values():
+        sys_.lo[known], sys_.hi[known] = sys_.x[known], sys_.x[known]
     reasons, prot = complementary(
         lk.cells,
         lk.layouts,
@@ -404,6 +424,7 @@ def release_tables(
         profile.suppression,
         linked=(lk.systems, lk.exempt, lk.weight),
         earlier=before,
+        fixed=known,
     )
     if report is not None:
         report.update(prot.summary())
