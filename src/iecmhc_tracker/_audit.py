@@ -217,6 +217,10 @@ class Reduced:
                 self.Aw[eqs][:, local].tocsc(), self.b[eqs], self.bounds[local]
             )
         status, x = model.extreme(int(np.searchsorted(local, self.pos[j])), maximize=maximize)
+        if status not in ("optimal", "unbounded"):
+            # a warm start that lost its way (HiGHS says "unknown"): solve this one afresh
+            del self._models[comp]
+            status, x = self._cold(local, eqs, c)
         if status == "unbounded":
             return np.inf, None
         if status != "optimal":
@@ -227,6 +231,16 @@ class Reduced:
         point = self.system.x.copy()
         point[self.vars[local]] = x
         return float(point[j]), point
+
+    def _cold(
+        self, local: npt.NDArray[np.int_], eqs: npt.NDArray[np.int_], c: FloatArray
+    ) -> tuple[str, FloatArray]:
+        res = linprog(c, A_eq=self.Aw[eqs][:, local], b_eq=self.b[eqs], bounds=self.bounds[local])
+        if res.status == 3:
+            return "unbounded", np.zeros(0)
+        if res.status != 0:
+            return str(res.message), np.zeros(0)
+        return "optimal", np.asarray(res.x, dtype=float)
 
 
 class Model:
