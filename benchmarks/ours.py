@@ -61,7 +61,8 @@ def bench_profile() -> Path:
     text = src.read_text()
     subs = {
         r"(?m)^name = \"illinois\"$": 'name = "illinois_bench"',
-        r"(?m)^budget_epsilon = .*$": "budget_epsilon = 1000000.0",
+        r"(?m)^lifetime_epsilon_per_fiscal_year = .*$": "lifetime_epsilon_per_fiscal_year = 1e6",
+        r"(?m)^analyst_epsilon_per_fiscal_year = .*$": "analyst_epsilon_per_fiscal_year = 1e6",
         r"(?m)^bounding = .*$": 'bounding = "max_cells"',
         r"(?m)^max_cells = .*$": f"max_cells = {MAX_CELLS}",
         r"(?m)^activities = 40$": f"activities = {MAX_ROWS}",
