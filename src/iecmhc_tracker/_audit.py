@@ -267,6 +267,7 @@ class Model:
         lp.a_matrix_.value_ = A.data.astype(float)
         h.passModel(lp)
         self._h = h
+        self.matrix = A
         self._last: int | None = None
 
     def set_bounds(self, cols: npt.NDArray[np.int_], lo: FloatArray, hi: FloatArray) -> None:
@@ -284,6 +285,35 @@ class Model:
         h.changeObjectiveSense(
             highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
         )
+        return self._run()
+
+    def minimise(self, cost: FloatArray) -> tuple[str, FloatArray]:
+        """A point minimising ``cost · z``, warm-started from the last solve."""
+        h = self._h
+        n = len(cost)
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
+        self._last = None
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        status, x = self._run()
+        # the next single-cell objective starts from zero costs again
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
+        return status, x
+
+    def solve(self, cost: FloatArray, bounds: FloatArray) -> tuple[str, FloatArray]:
+        """A point minimising ``cost · z`` within new bounds for every column, warm-started
+        from the last solve (a new objective and new bounds leave the basis usable)."""
+        h = self._h
+        n = len(cost)
+        idx = np.arange(n, dtype=np.int32)
+        upper = np.where(np.isinf(bounds[:, 1]), highspy.kHighsInf, bounds[:, 1])
+        h.changeColsBounds(n, idx, np.asarray(bounds[:, 0], dtype=float), upper.astype(float))
+        h.changeColsCost(n, idx, np.asarray(cost, dtype=float))
+        self._last = None
+        h.changeObjectiveSense(highspy.ObjSense.kMinimize)
+        return self._run()
+
+    def _run(self) -> tuple[str, FloatArray]:
+        h = self._h
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
