@@ -243,6 +243,12 @@ class Reduced:
         return "optimal", np.asarray(res.x, dtype=float)
 
 
+#: HiGHS' simplex variants: after a new objective the last basis is still primal feasible,
+#: so the primal simplex goes on from it (measured: 5x faster than the dual on the audit);
+#: after new bounds it is still dual feasible, and the dual simplex goes on from it
+PRIMAL, DUAL = 4, 1
+
+
 class Model:
     """One component's LP kept in HiGHS between solves: pushing one cell after another up
     and down changes only the objective, so each solve starts from the last basis (a warm
@@ -268,6 +274,7 @@ class Model:
         h.passModel(lp)
         self._h = h
         self.matrix = A
+        self._strategy = DUAL
         self._last: int | None = None
 
     def set_bounds(self, cols: npt.NDArray[np.int_], lo: FloatArray, hi: FloatArray) -> None:
@@ -285,7 +292,7 @@ class Model:
         h.changeObjectiveSense(
             highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
         )
-        return self._run()
+        return self._run(PRIMAL)
 
     def minimise(self, cost: FloatArray) -> tuple[str, FloatArray]:
         """A point minimising ``cost · z``, warm-started from the last solve."""
@@ -294,7 +301,7 @@ class Model:
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.asarray(cost, dtype=float))
         self._last = None
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        status, x = self._run()
+        status, x = self._run(PRIMAL)
         # the next single-cell objective starts from zero costs again
         h.changeColsCost(n, np.arange(n, dtype=np.int32), np.zeros(n))
         return status, x
@@ -310,10 +317,13 @@ class Model:
         h.changeColsCost(n, idx, np.asarray(cost, dtype=float))
         self._last = None
         h.changeObjectiveSense(highspy.ObjSense.kMinimize)
-        return self._run()
+        return self._run(DUAL)
 
-    def _run(self) -> tuple[str, FloatArray]:
+    def _run(self, strategy: int) -> tuple[str, FloatArray]:
         h = self._h
+        if strategy != self._strategy:
+            h.setOptionValue("simplex_strategy", strategy)
+            self._strategy = strategy
         h.run()
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:

@@ -174,6 +174,7 @@ def link(
             if all(_passes(vals[pos[key]], allowed) for key, allowed in flt.items() if key in pos)
             and _tag_passes(group_cells.tags[f], extra)
         ]
+        pairs: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         for m in spec.measures:
             if not additive(m):
                 continue
@@ -197,16 +198,23 @@ def link(
                     )
                 xs[key][g] = cells.sums[g][j]
                 present[key][g] = True
-            for f in passing:
-                vals = group_cells.values[f]
-                if kinds and vals[pos["kind"]] not in kinds:
-                    continue
-                coded = [_code(vals[pos[d]]) for d in spec.by]
-                for mask in masks:
-                    cell = tuple(coded[d] if mask[d] else None for d in range(k))
-                    at = index.get(cell)
-                    if at is not None:
-                        members[key].setdefault(at, []).append(first + f)
+            if kinds not in pairs:
+                # which published cell each passing fine cell counts in (the same for every
+                # measure of these kinds)
+                found: list[tuple[int, int]] = []
+                for f in passing:
+                    vals = group_cells.values[f]
+                    if kinds and vals[pos["kind"]] not in kinds:
+                        continue
+                    coded = [_code(vals[pos[d]]) for d in spec.by]
+                    for mask in masks:
+                        at = index.get(tuple(coded[d] if mask[d] else None for d in range(k)))
+                        if at is not None:
+                            found.append((at, first + f))
+                pairs[kinds] = found
+            into = members[key]
+            for at, f in pairs[kinds]:
+                into.setdefault(at, []).append(f)
     systems: dict[str, tuple[LinearSystem, BoolArray]] = {}
     for key, x in xs.items():
         group, col = key.split(":", 1)
