@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ._errors import ProfileError
 from ._privacypolicy import RETIRED_DP_KEYS
 from ._tomltext import TomlReader, line_in_array
 
@@ -103,7 +104,16 @@ _EVERY_KEY: tuple[tuple[str, str], ...] = tuple(_named_keys(SHAPE))
 
 def check_keys(data: Mapping[str, Any], reader: TomlReader) -> None:
     """Refuse the first key of ``data`` that its table may not hold."""
-    _walk(data, SHAPE, "", reader, None)
+    found = key_problems(data, reader)
+    if found:
+        raise found[0]
+
+
+def key_problems(data: Mapping[str, Any], reader: TomlReader) -> list[ProfileError]:
+    """Every key of ``data`` that its table may not hold, in the file's order."""
+    found: list[ProfileError] = []
+    _walk(data, SHAPE, "", reader, None, found)
+    return found
 
 
 #: where an entry of an array sits: the array's dotted name, the entry's index, the entry
@@ -111,7 +121,12 @@ Entry = tuple[str, int, Mapping[str, Any]]
 
 
 def _walk(
-    data: Mapping[str, Any], shape: Any, path: str, r: TomlReader, index: Entry | None
+    data: Mapping[str, Any],
+    shape: Any,
+    path: str,
+    r: TomlReader,
+    index: Entry | None,
+    found: list[ProfileError],
 ) -> None:
     if not isinstance(shape, dict) or not shape or not isinstance(data, Mapping):
         return
@@ -122,13 +137,14 @@ def _walk(
         elif ANY in shape:
             sub = shape[ANY]
         else:
-            raise _unknown(key, shape, path, dotted, r, index)
+            found.append(_unknown(key, shape, path, dotted, r, index))
+            continue
         if isinstance(sub, list) and isinstance(value, list):
             for i, entry in enumerate(value):
                 if isinstance(entry, Mapping):
-                    _walk(entry, sub[0], dotted, r, (dotted, i, entry))
+                    _walk(entry, sub[0], dotted, r, (dotted, i, entry), found)
         else:
-            _walk(value, sub, dotted, r, index)
+            _walk(value, sub, dotted, r, index, found)
 
 
 def _unknown(
@@ -138,7 +154,7 @@ def _unknown(
     dotted: str,
     r: TomlReader,
     index: Entry | None,
-) -> Exception:
+) -> ProfileError:
     valid = [k for k in shape if k != ANY]
     table = f"[{path}]" if path else "the top level"
     message = f"is not a key of {table}"

@@ -11,7 +11,7 @@ import typer
 from .._errors import TrackerError, ValidationError
 from .._profile import Profile
 from .._validate import field_problems
-from .common import DEFAULT_DB, DbOption, ProfileOption, console, err, fail, open_tracker
+from .common import DbOption, PrefixOption, ProfileOption, console, err, fail, open_tracker
 
 LIST_FIELDS = ("methods", "competencies")
 OPTIONAL = (
@@ -74,11 +74,12 @@ def record(
     from_json: Annotated[
         str | None, typer.Option("--json", help="The whole activity as a JSON object")
     ] = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Record one activity: prompts for each field and checks it as you type."""
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix, write=True) as tracker:
         prof = tracker.profile
         if from_json is not None:
             try:

@@ -13,9 +13,9 @@ from .._errors import TrackerError
 from .._reports import funding_data, funding_html, to_csv, to_json
 from .._tracker import Tracker
 from .common import (
-    DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -63,12 +63,13 @@ def portfolio(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A consultant's own portfolio: hours by type, setting and month, trainings, referrals."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         me = tracker.as_consultant(consultant)
         _emit(
             fmt,
@@ -84,12 +85,13 @@ def program(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A program's reflection summary of its contacts with consultants."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         view = tracker.as_program(program_id)
         _emit(
             fmt,
@@ -108,12 +110,13 @@ def dashboard(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """The state dashboard: published tables, suppressed, for one fiscal year."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         state = tracker.as_state()
         year = _state_year(tracker, fiscal_year)
         _emit(
@@ -128,12 +131,13 @@ def dashboard(
 def funding(
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """The funding justification one-pager: statewide totals with year-over-year change."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         prof = tracker.profile
 
         def data() -> dict[str, Any]:

@@ -536,3 +536,41 @@ def test_the_publication_ledger_keeps_every_entry_in_order(
         again = reopen_store()
         assert [p["entry"] for p in again.publications()] == [p["entry"] for p in pubs]
         again.close()
+
+
+# -- profile stamp ---------------------------------------------------------------------------
+def _stamp(name: str, text: str) -> dict[str, str]:
+    return {"name": name, "version": "1", "digest": name[0] * 64, "source": name, "text": text}
+
+
+def test_the_profile_stamp_is_written_once_and_kept(
+    store: Store, reopen_store: Callable[[], Store] | None
+) -> None:
+    assert store.profile_stamp() is None
+    # a profile's text runs to tens of KiB, with accents
+    text = "# Doña Ana\n" + "x" * 70_000
+    first = store.stamp_profile(_stamp("arizona", text))
+    assert {k: first[k] for k in ("name", "version", "digest", "source")} == {
+        "name": "arizona",
+        "version": "1",
+        "digest": "a" * 64,
+        "source": "arizona",
+    }
+    assert first["text"] == text and first["at"].tzinfo is not None
+    # a second opener's stamp is not written: it gets the one the store holds
+    held = store.stamp_profile(_stamp("montana", "m"))
+    assert held["name"] == "arizona" and held["text"] == text
+    assert store.data_version() == 0  # the stamp is no data
+    if reopen_store is not None:
+        again = reopen_store()
+        stamp = again.profile_stamp()
+        assert stamp is not None and stamp["name"] == "arizona" and stamp["text"] == text
+        again.close()
+
+
+def test_the_profile_stamp_is_replaced_only_on_purpose(store: Store) -> None:
+    store.stamp_profile(_stamp("arizona", "a"))
+    replaced = store.stamp_profile(_stamp("montana", "m"), replace=True)
+    assert replaced["name"] == "montana"
+    stamp = store.profile_stamp()
+    assert stamp is not None and (stamp["name"], stamp["text"]) == ("montana", "m")

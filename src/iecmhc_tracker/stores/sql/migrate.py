@@ -35,9 +35,9 @@ def current_revision(conn: Connection, schema: Schema) -> str | None:
     return ctx.get_current_revision()
 
 
-def _init_hint(schema: Schema) -> str:
+def _init_hint(schema: Schema, url: str) -> str:
     prefix = f" --table-prefix {schema.prefix}" if schema.prefix else ""
-    return f"iecmhc init --db URL{prefix}"
+    return f"iecmhc init --db {url}{prefix}"
 
 
 def check_current(engine: Engine, schema: Schema, url: str) -> None:
@@ -49,7 +49,7 @@ def check_current(engine: Engine, schema: Schema, url: str) -> None:
         if path and path != ":memory:" and not Path(path).exists():
             raise NotInitialised(
                 f"there is no tracker database at {url} (no such file); create it with "
-                f"`{_init_hint(schema)}`, or give the --db of an existing one"
+                f"`{_init_hint(schema, url)}`, or give the --db of an existing one"
             )
     with map_errors(url), engine.connect() as conn:
         current = current_revision(conn, schema)
@@ -57,7 +57,7 @@ def check_current(engine: Engine, schema: Schema, url: str) -> None:
             where = f" with table prefix {schema.prefix!r}" if schema.prefix else ""
             raise NotInitialised(
                 f"{url} holds no tracker tables{where}; create them with "
-                f"`{_init_hint(schema)}` (nothing was created)"
+                f"`{_init_hint(schema, url)}` (nothing was created)"
             )
     if current == SCHEMA_VERSION:
         return
@@ -73,7 +73,7 @@ def check_current(engine: Engine, schema: Schema, url: str) -> None:
             ) from None
     raise NotInitialised(
         f"the tracker tables at {url} are at schema {current}, this version reads "
-        f"{SCHEMA_VERSION}; migrate them with `{_init_hint(schema)}` (nothing was changed)"
+        f"{SCHEMA_VERSION}; migrate them with `{_init_hint(schema, url)}` (nothing was changed)"
     )
 
 
