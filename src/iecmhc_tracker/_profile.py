@@ -25,6 +25,7 @@ from ._privacypolicy import RETIRED_DP_KEYS as RETIRED_DP_KEYS
 from ._privacypolicy import DPPolicy as DPPolicy
 from ._privacypolicy import SuppressionPolicy as SuppressionPolicy
 from ._privacypolicy import read_privacy
+from ._profilekeys import CODED_FIELDS as CODED_FIELDS
 from ._profilekeys import check_keys
 from ._tablespec import TableSpec as TableSpec
 from ._tablespec import parse_tables
@@ -35,19 +36,6 @@ NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")  #: the languages notes may be wr
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
 
-#: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
-CODED_FIELDS: tuple[str, ...] = (
-    "kind",
-    "setting",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "methods",
-    "competencies",
-    "resource_type",
-    "language",
-)
 #: Types an extra (state-specific) field may have.
 FIELD_TYPES: frozenset[str] = frozenset({"count", "bool", "code", "text", "hours", "minutes"})
 #: Dimensions a query may group by, besides a profile's coded extra fields.

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._errors import ProfileError
+from ._model import COUNT_FIELDS
 from ._privacypolicy import RETIRED_DP_KEYS
 from ._tomltext import TomlReader, line_in_array
 
@@ -20,6 +21,22 @@ from ._tomltext import TomlReader, line_in_array
 ANY = "*"
 #: a leaf value: a string, a number, a list of strings, an inline table read elsewhere
 LEAF: dict[str, Any] = {}
+
+#: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
+CODED_FIELDS: tuple[str, ...] = (
+    "kind",
+    "setting",
+    "consultation_type",
+    "tier",
+    "modality",
+    "format",
+    "methods",
+    "competencies",
+    "resource_type",
+    "language",
+)
+#: the counts a profile may set a per-entry limit for (``[limits]``)
+LIMITED: tuple[str, ...] = (*COUNT_FIELDS, "referrals")
 
 _CODE_ENTRY = {"code": LEAF, "label": LEAF}
 #: the keys of each table; a list holds the shape of each entry of an array of tables
@@ -32,7 +49,7 @@ SHAPE: dict[str, Any] = {
         "start_date": LEAF,
         "languages": LEAF,
     },
-    "codes": {ANY: [_CODE_ENTRY]},
+    "codes": {f: [_CODE_ENTRY] for f in CODED_FIELDS},
     "regions": [_CODE_ENTRY],
     "counties": [{"code": LEAF, "label": LEAF, "region": LEAF}],
     "kinds": {ANY: {"required": LEAF, "forbidden": LEAF}},
@@ -45,7 +62,7 @@ SHAPE: dict[str, Any] = {
             "kinds": LEAF,
         }
     },
-    "limits": {ANY: LEAF},
+    "limits": dict.fromkeys(LIMITED, LEAF),
     "tables": [
         {
             "name": LEAF,
@@ -155,22 +172,22 @@ def _unknown(
     r: TomlReader,
     index: Entry | None,
 ) -> ProfileError:
-    valid = [k for k in shape if k != ANY]
+    valid = [k for k in shape if k != ANY and k not in RETIRED_DP_KEYS]
     table = f"[{path}]" if path else "the top level"
     message = f"is not a key of {table}"
-    near = difflib.get_close_matches(key, valid, n=1, cutoff=0.7)
-    elsewhere = [t for k, t in _EVERY_KEY if k == key and t != path] or [
-        t
-        for k, t in _EVERY_KEY
-        if t != path and difflib.SequenceMatcher(None, key, k).ratio() > 0.85
-    ]
-    if near:
+    near = difflib.get_close_matches(key, [k for k in shape if k != ANY], n=1, cutoff=0.7)
+    if near and near[0] in RETIRED_DP_KEYS:
+        # the nearest key is one no longer read: say what replaced it
+        message += f"; did you mean {near[0]}? It is no longer read: {RETIRED_DP_KEYS[near[0]]}"
+    elif near:
         message += f"; did you mean {near[0]}?"
-    elif elsewhere:
-        home = elsewhere[0]
-        name = key if any(k == key for k, _ in _EVERY_KEY) else _closest_in(key, home)
-        message += f"; {name} belongs under [{home}]" if home else f"; {name} is a top-level key"
-    if not near:
+    else:
+        home = _home(key, path)
+        if home is not None:
+            name, where = home
+            message += (
+                f"; {name} belongs under [{where}]" if where else f"; {name} is a top-level key"
+            )
         message += f" (the keys of {table}: {', '.join(valid)})"
     if index is not None:
         array, i, entry = index
@@ -182,7 +199,14 @@ def _unknown(
     return r.fail_at(dotted, message)
 
 
-def _closest_in(key: str, table: str) -> str:
-    names = [k for k, t in _EVERY_KEY if t == table]
-    near = difflib.get_close_matches(key, names, n=1, cutoff=0.0)
-    return near[0] if near else key
+def _home(key: str, path: str) -> tuple[str, str] | None:
+    """The key of another table that ``key`` is, or is a near miss of, and that table."""
+    for name, table in _EVERY_KEY:
+        if name == key and table != path:
+            return name, table
+    best: tuple[float, str, str] | None = None
+    for name, table in _EVERY_KEY:
+        ratio = difflib.SequenceMatcher(None, key, name).ratio()
+        if table != path and ratio >= 0.8 and (best is None or ratio > best[0]):
+            best = (ratio, name, table)
+    return None if best is None else (best[1], best[2])
