@@ -109,3 +109,12 @@ def test_a_query_filter_matches_codes(tracker: it.Tracker) -> None:
             it.Query(measures=["hours"], by=["region"], where={"county": "Cookk"}),
             tracker.profile,
         )
+
+
+@pytest.mark.parametrize("typed", ["\x00cook", "cook\u200b", "cook;", "c%ook"])
+def test_a_control_character_or_stray_punctuation_is_never_a_spelling(
+    tracker: it.Tracker, typed: str
+) -> None:
+    with pytest.raises(it.ValidationError) as info:
+        tracker.record({**RECORD, "county": typed})
+    assert "county" in info.value.fields

@@ -13,16 +13,19 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
-_NOT_WORD = re.compile(r"[^0-9a-z]+")
+#: what may stand between the words of a code or label ("La Paz", "la-paz", "St. Clair");
+#: any other character (a control character, a quote, a semicolon) is kept, so matches nothing
+_BETWEEN_WORDS = re.compile(r"[\s\-_.,'’/&()]+")
 #: how many codes a message lists before it says how many more there are, and where
 SHOWN = 12
 
 
 def fold(text: str) -> str:
-    """``text`` without case, accents or punctuation: "La Paz" and "la-paz" fold to "la_paz"."""
+    """``text`` without case, accents or the separators between words: "La Paz", "la-paz"
+    and "LA PAZ" fold to "la_paz", "Doña Ana" to "dona_ana"."""
     plain = unicodedata.normalize("NFKD", text)
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch)).casefold()
-    return _NOT_WORD.sub("_", plain).strip("_")
+    return _BETWEEN_WORDS.sub("_", plain).strip("_")
 
 
 class CodeMatcher:
@@ -50,6 +53,8 @@ class CodeMatcher:
         without accents); ``None`` when it names none."""
         if value in self._codes:
             return value
+        if not value.isprintable() or len(value) > 200:
+            return None  # a control character is never a spelling of a code
         return self._index.get(fold(value))
 
     def suggest(self, value: str, n: int = 3) -> list[str]:
