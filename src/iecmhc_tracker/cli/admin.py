@@ -105,7 +105,10 @@ def _current_profile(s: Settings) -> Profile:
 @profile_app.command("check")
 def profile_check(
     path: Annotated[
-        str | None, typer.Argument(help="Profile name or TOML file [default: the configured]")
+        str | None,
+        typer.Argument(
+            help="Profile name or TOML file (default: --profile, IECMHC_PROFILE or iecmhc.toml)"
+        ),
     ] = None,
     db: DbOption = None,
     table_prefix: PrefixOption = None,
@@ -148,7 +151,7 @@ def _key_problems(name: str) -> list[ProfileError]:
 @profile_app.command("codes")
 def profile_codes(
     field: Annotated[
-        str | None, typer.Argument(help="One field (county, kind, …) [default: every field]")
+        str | None, typer.Argument(help="One field: county, kind, … (default: every field)")
     ] = None,
     db: DbOption = None,
     table_prefix: PrefixOption = None,

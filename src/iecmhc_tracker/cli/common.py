@@ -26,7 +26,7 @@ DbOption = Annotated[
         "--db",
         envvar="IECMHC_DB",
         help="Store URL (sqlite:///…, postgresql+psycopg://…, memory://) "
-        "[default: db of ./iecmhc.toml, else sqlite:///tracker.db]",
+        "(default: db in ./iecmhc.toml, else sqlite:///tracker.db)",
         show_default=False,
     ),
 ]
@@ -36,7 +36,7 @@ PrefixOption = Annotated[
         "--table-prefix",
         envvar="IECMHC_TABLE_PREFIX",
         help="Prefix of every tracker table, for a store inside an application's database "
-        "[default: table_prefix of ./iecmhc.toml, else none]",
+        "(default: table_prefix in ./iecmhc.toml, else none)",
         show_default=False,
     ),
 ]
@@ -45,8 +45,8 @@ ProfileOption = Annotated[
     typer.Option(
         "--profile",
         envvar="IECMHC_PROFILE",
-        help="Profile name or TOML path [default: profile of ./iecmhc.toml, else the one "
-        "the store holds]",
+        help="Profile name or TOML path (default: profile in ./iecmhc.toml, else the one "
+        "the store holds)",
         show_default=False,
     ),
 ]
