@@ -510,8 +510,11 @@ def examine(
 
 def _checked(a: Activity, profile: Profile, day: dt.date) -> tuple[Activity, list[Problem]]:
     """``a`` with its codes as the profile spells them (``recode``), and its problems."""
-    if not profile.derived(_CLEAN, _compile_clean)(a, day):
-        a = recode(a, profile)
+    if profile.derived(_CLEAN, _compile_clean)(a, day):
+        if a.note is None and not a.extra:
+            return a, []
+        return a, list(free_text_valid(a, profile, day))
+    a = recode(a, profile)
     return a, problems(a, profile, day)
 
 
