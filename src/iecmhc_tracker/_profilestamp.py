@@ -100,8 +100,50 @@ def settle(store: Store, profile: Profile | None, *, write: bool, url: str) -> P
     return profile
 
 
-def migrate_profile(store: Store, profile: Profile) -> dict[str, Any] | None:
-    """Record ``profile`` as the store's from now on; returns the stamp it replaced."""
+#: the coded columns of stored data a new profile must still know
+CODED_COLUMNS: tuple[str, ...] = (
+    "county",
+    "region",
+    "kind",
+    "setting",
+    "consultation_type",
+    "tier",
+    "modality",
+    "format",
+    "language",
+    "resource_type",
+)
+
+
+def codes_unknown_to(store: Store, profile: Profile) -> dict[str, list[str]]:
+    """The codes the store's live data holds that ``profile`` does not list, per field."""
+    missing: dict[str, list[str]] = {}
+    for field in CODED_COLUMNS:
+        held = {
+            cell[0] for _, cell, _, _ in store.partial_sums("consultant", [field], [("*", ())], {})
+        }
+        unknown = sorted(str(c) for c in held if c is not None and c not in profile.code_set(field))
+        if unknown:
+            missing[field] = unknown
+    return missing
+
+
+def migrate_profile(
+    store: Store, profile: Profile, *, force: bool = False
+) -> dict[str, Any] | None:
+    """Record ``profile`` as the store's from now on; returns the stamp it replaced.
+
+    Refused (``ProfileMismatch``) when the stored data holds codes the new profile does not
+    list (its tables and validation would not know them), unless ``force``."""
+    if not force:
+        missing = codes_unknown_to(store, profile)
+        if missing:
+            listed = "; ".join(f"{f}: {', '.join(codes)}" for f, codes in missing.items())
+            raise ProfileMismatch(
+                f"the stored activities use codes the profile {profile.name!r} ({profile.source})"
+                f" does not list — {listed}. Add them to the profile, or record it anyway "
+                "with --force"
+            )
     old = store.profile_stamp()
     store.stamp_profile(stamp_of(profile), replace=True)
     return old

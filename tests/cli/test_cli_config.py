@@ -232,3 +232,25 @@ def test_profile_codes_takes_the_stores_profile(tmp_path: Path) -> None:
     it.Tracker.open(db, "california").close()
     done = runner.invoke(app, ["profile", "codes", "tier", "--db", db])
     assert done.exit_code == 0 and "universal" in done.output
+
+
+def test_a_profile_that_lacks_stored_codes_is_recorded_only_with_force(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'mt.db'}"
+    data = _montana_records(tmp_path / "mt.json")  # every record is in Missoula county
+    assert (
+        runner.invoke(app, ["import", str(data), "--db", db, "--profile", "montana"]).exit_code == 0
+    )
+    text = (resources.files("iecmhc_tracker") / "profiles" / "montana.toml").read_text("utf-8")
+    lines = [ln for ln in text.splitlines() if 'code = "missoula"' not in ln]
+    smaller = tmp_path / "montana-smaller.toml"
+    smaller.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    done = runner.invoke(app, ["profile", "migrate", "--db", db, "--profile", str(smaller)])
+    assert done.exit_code == 1 and "county: missoula" in done.output and "--force" in done.output
+    with it.Tracker.open(db) as tracker:
+        assert tracker.profile.code_set("county") >= {"missoula"}  # unchanged
+    done = runner.invoke(
+        app, ["profile", "migrate", "--db", db, "--profile", str(smaller), "--force"]
+    )
+    assert done.exit_code == 0, done.output
+    with it.Tracker.open(db) as tracker:
+        assert "missoula" not in tracker.profile.code_set("county")

@@ -182,6 +182,10 @@ def profile_migrate(
     db: DbOption = None,
     table_prefix: PrefixOption = None,
     profile: ProfileOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Record it even if stored activities use codes it lacks"),
+    ] = False,
 ) -> None:
     """Record a new profile as the store's, on purpose: from now on its data is read under
     it (give the profile with --profile, IECMHC_PROFILE or iecmhc.toml)."""
@@ -195,7 +199,7 @@ def profile_migrate(
         if old is not None and held_by(old, new):
             console.print(f"the store already holds {describe(old)}", highlight=False)
             return
-        migrate_profile(store, new)
+        migrate_profile(store, new, force=force)
         held = store.profile_stamp()
     except TrackerError as exc:
         raise fail(exc) from None
