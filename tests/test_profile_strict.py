@@ -122,3 +122,15 @@ def test_the_digest_is_of_the_content_not_its_comments(tmp_path: Path) -> None:
     changed = MT_TEXT.replace("min_count = 11", "min_count = 12")
     (tmp_path / "b.toml").write_text(changed, encoding="utf-8")
     assert it.load_profile(str(tmp_path / "b.toml")).digest != base.digest
+
+
+def test_a_duplicate_code_is_found_in_its_own_list(tmp_path: Path) -> None:
+    # child_welfare is a setting and a resource type: the duplicate is the resource type's
+    text = MT_TEXT.replace(
+        '  { code = "other", label = "Other community resource" },\n',
+        '  { code = "other", label = "Other community resource" },\n'
+        '  { code = "child_welfare", label = "Child welfare, again" },\n',
+    )
+    message = _refusal(tmp_path, text)
+    assert f"line {_line(text, 'Child welfare, again')}," in message
+    assert "duplicate code 'child_welfare'" in message

@@ -113,8 +113,10 @@ class TomlReader:
         """A fault at the entry of the array ``key`` whose code is ``code``: the entry's line
         (``{ code = "cook", … }``), not the line the array starts on."""
         pattern = re.compile(r"""code\s*=\s*["']""" + re.escape(code) + r"""["']""")
+        # from the line the array starts on: another list may hold the same code
+        start = line_of_key(self.lines, key) or 1
         seen = 0
-        for i, line in enumerate(self.lines, 1):
+        for i, line in enumerate(self.lines[start - 1 :], start):
             if pattern.search(line.split("#", 1)[0]):
                 seen += 1
                 if seen == nth:
