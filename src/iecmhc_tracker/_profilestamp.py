@@ -62,6 +62,12 @@ def describe(stamp: Mapping[str, Any]) -> str:
     )
 
 
+def reference(profile: Profile) -> str:
+    """How a command names ``profile``: a shipped one by its name, another by its file."""
+    shipped = profile.source == f"profiles/{profile.name}.toml"
+    return profile.name if shipped else profile.source
+
+
 def mismatch(stamp: Mapping[str, Any], profile: Profile, url: str) -> ProfileMismatch:
     """The refusal of ``profile`` by a store holding ``stamp``, saying how to proceed."""
     if stamp.get("name") == profile.name:
@@ -78,7 +84,7 @@ def mismatch(stamp: Mapping[str, Any], profile: Profile, url: str) -> ProfileMis
     return ProfileMismatch(
         f"{what}. Open it without a profile to read it under its own; to read it under the "
         f"new one from now on, record that on purpose with `iecmhc profile migrate --db {url} "
-        f"--profile {profile.source}`"
+        f"--profile {reference(profile)}`"
     )
 
 

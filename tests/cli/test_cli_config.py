@@ -116,6 +116,7 @@ def test_a_store_is_reported_under_its_own_profile(tmp_path: Path) -> None:
     done = runner.invoke(app, ["report", "dashboard", "--db", db, "--profile", "california"])
     assert done.exit_code == 1
     assert "'montana'" in done.output and "iecmhc profile migrate" in done.output
+    assert "--profile california`" in done.output  # a shipped profile named as one types it
 
 
 def test_a_profile_is_changed_only_on_purpose(tmp_path: Path) -> None:
@@ -209,6 +210,8 @@ def test_profile_check_prints_every_misplaced_key(tmp_path: Path) -> None:
     done = runner.invoke(app, ["profile", "check", str(tmp_path / "bad.toml")])
     assert done.exit_code == 1
     assert "budget_epsilom" in done.output and "min_cont" in done.output
+    # table names print as written, not swallowed as terminal markup
+    assert "is not a key of [privacy.dp]" in done.output
 
 
 def test_profile_codes_lists_one_field_or_all() -> None:

@@ -69,7 +69,7 @@ def init(
             highlight=False,
         )
     else:
-        console.print(f"profile: {describe(held)}", highlight=False)
+        console.print(f"profile: {describe(held)}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _open_existing(s: Settings) -> Store:
@@ -197,7 +197,7 @@ def profile_migrate(
     try:
         old = store.profile_stamp()
         if old is not None and held_by(old, new):
-            console.print(f"the store already holds {describe(old)}", highlight=False)
+            console.print(f"the store already holds {describe(old)}", highlight=False, markup=False)
             return
         migrate_profile(store, new, force=force)
         held = store.profile_stamp()
@@ -207,4 +207,9 @@ def profile_migrate(
         store.close()
     assert held is not None
     was = describe(old) if old is not None else "none"
-    console.print(f"profile of {s.db}: was {was}; now {describe(held)}", highlight=False)
+    console.print(
+        f"profile of {s.db}: was {was}; now {describe(held)}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .._errors import NotInitialised, ProfileError, ProfileMismatch, StorageError, TrackerError
 from .._profile import Profile, load_profile
@@ -59,7 +60,8 @@ EXIT_USAGE = 2
 
 def fail(exc: Exception | str, code: int = EXIT_REFUSED) -> typer.Exit:
     """Print one clear error line (never a traceback) and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+    # the message is text, not markup: "[privacy.dp]" must print as it is
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
