@@ -574,3 +574,14 @@ def test_the_profile_stamp_is_replaced_only_on_purpose(store: Store) -> None:
     assert replaced["name"] == "montana"
     stamp = store.profile_stamp()
     assert stamp is not None and (stamp["name"], stamp["text"]) == ("montana", "m")
+
+
+def test_first_openers_racing_agree_on_one_profile_stamp(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = [f"state_{i}" for i in range(6)]
+    with ThreadPoolExecutor(len(names)) as pool:
+        got = list(pool.map(lambda n: store.stamp_profile(_stamp(n, n)), names))
+    held = store.profile_stamp()
+    assert held is not None and held["name"] in names
+    assert {g["name"] for g in got} == {held["name"]}  # every opener got the one written
