@@ -206,9 +206,7 @@ def test_restore_brings_a_deleted_row_back_as_it_was(
     assert content(got) == row  # the content it had, referrals included
     assert (got["deleted_at"], got["deleted_by"]) == (None, None)
     assert (got["updated_by"], got["updated_at"]) == ("c-1", later)
-    assert sorted(r["id"] for r in store.rows(consultant="c-1")) == sorted(
-        [row["id"], other["id"]]
-    )
+    assert sorted(r["id"] for r in store.rows(consultant="c-1")) == sorted([row["id"], other["id"]])
     assert sorted(store.partial_sums("consultant", ["county"], hours, {})) == before
     assert sorted(
         store.partial_sums("consultant", ["resource_type"], [("referral_total", ())], {})

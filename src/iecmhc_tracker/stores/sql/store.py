@@ -210,9 +210,7 @@ class SQLStore:
             conn.execute(
                 a.update()
                 .where(a.c.id == id)
-                .values(
-                    deleted_at=None, deleted_by=None, updated_at=_utc_naive(at), updated_by=by
-                )
+                .values(deleted_at=None, deleted_by=None, updated_at=_utc_naive(at), updated_by=by)
             )
             self._bump(conn)
 
