@@ -76,6 +76,17 @@ def _store(tracker: it.Tracker) -> SQLStore:
     return tracker.store
 
 
+def site_for(session: Session, *, code: str, county: str, setting: str) -> Site:
+    """The application's site with this program code, added (not yet committed) when the
+    application has none yet."""
+    site = session.scalars(sa.select(Site).where(Site.code == code)).one_or_none()
+    if site is None:
+        site = Site(code=code, county=county, setting=setting)
+        session.add(site)
+        session.flush()  # gives it its id
+    return site
+
+
 def log_visit(
     session: Session,
     tracker: it.Tracker,
