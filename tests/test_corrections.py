@@ -192,3 +192,26 @@ def test_evolve_reads_values_as_the_constructor_does() -> None:
     b = a.evolve(hours="2.25", date="2025-04-01")
     assert (b.hours, b.date, b.id) == (Decimal("2.25"), dt.date(2025, 4, 1), a.id)
     assert a.hours == Decimal("1.5")  # the original is unchanged
+
+
+def test_a_release_after_a_restore_is_drawn_afresh(tmp_path: object) -> None:
+    t = it.Tracker.open("memory://", "illinois", today=lambda: TODAY, cache_dir=str(tmp_path))
+    t.record_many(it.generate_activities(t.profile, 300, consultants=10, seed=2, today=TODAY))
+    mine = next(a for a in _all(t) if a.hours)
+    lab = t.as_researcher("a-1")
+    query = it.Query(measures=["hours"], by=["region"])
+    lab.release(query, epsilon=0.1)
+    spent = _spent(lab)
+    lab.release(query, epsilon=0.1)
+    assert _spent(lab) == pytest.approx(spent)  # the same data: served from the cache
+    me = t.as_consultant(mine.consultant)
+    me.delete(mine.id)
+    me.restore(mine.id)
+    lab.release(query, epsilon=0.1)
+    assert spent > 0
+    assert _spent(lab) == pytest.approx(2 * spent)  # a change of data: charged again
+    t.close()
+
+
+def _spent(lab: it.ResearcherSession) -> float:
+    return sum(y.spent for y in lab.budget.years)
