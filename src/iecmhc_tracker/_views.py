@@ -66,7 +66,7 @@ class ConsultantView:
                 ) from None
             raise
 
-    def amend(self, activity: Record | uuid.UUID | str, /, **changes: Any) -> Activity:
+    def amend(self, activity: Record | uuid.UUID | str, **changes: Any) -> Activity:
         """Correct one of this consultant's stored activities; returns it as now stored.
 
         ``amend(id, hours="2", note=None)`` changes only the fields given and keeps the rest;
