@@ -44,7 +44,7 @@ def spoken_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Text compared without case, accents, punctuation or the kind of space between words."""
     plain = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
@@ -64,9 +64,9 @@ def choices(profile: Profile, field: str) -> list[tuple[str, str]]:
 def match_code(profile: Profile, field: str, text: str) -> str:
     """The code ``text`` names — the code or its label, ignoring case and accents ("St Clair"
     is ``st_clair``) — or ``text`` as typed when it names none (validation then says so)."""
-    typed = _fold(text)
+    typed = fold(text)
     for code, label in choices(profile, field):
-        if typed in (_fold(code), _fold(label)):
+        if typed in (fold(code), fold(label)):
             return code
     return text.strip()
 

@@ -23,7 +23,7 @@ from .._errors import TrackerError, ValidationError
 from .._profile import Profile
 from .._tracker import Tracker
 from .._validate import field_problems
-from .answers import DATE_HELP, LIST_FIELDS, choices, parse_answer, shown, spoken_date
+from .answers import DATE_HELP, LIST_FIELDS, choices, fold, parse_answer, shown, spoken_date
 from .common import DEFAULT_DB, DbOption, ProfileOption, console, err, fail, open_tracker
 
 OPTIONAL = (
@@ -52,8 +52,11 @@ def _completer(profile: Profile, field: str) -> Any:
     pairs = choices(profile, field)
     if not pairs:
         return None
-    words = sorted({w for pair in pairs for w in pair})
-    return WordCompleter(words, ignore_case=True, match_middle=True, sentence=True)
+    # each choice once: its label, and its code only when that reads otherwise ("dupage" is
+    # "DuPage", "de_witt" is "DeWitt"), so one Tab on a unique start completes it
+    words = {label for _, label in pairs}
+    words |= {code for code, label in pairs if fold(code) != fold(label)}
+    return WordCompleter(sorted(words), ignore_case=True, match_middle=True, sentence=True)
 
 
 def _read(profile: Profile, field: str, message: str, default: str) -> str:
