@@ -119,5 +119,7 @@ def test_codes_complete_from_the_whole_list() -> None:
     assert words("woodf") == {"Woodford"}  # once, so one Tab completes it
     assert "St. Clair" in words("st")
     assert "Will" in words("WI")  # case-insensitive
-    assert words("") == {c.label for c in IL.counties}  # every one of the 102
+    labels, codes = {c.label for c in IL.counties}, {c.code for c in IL.counties}
+    assert labels <= words("") <= labels | codes  # every one of the 102
+    assert "de_witt" in words("de_")  # a code that reads otherwise than its label
     assert _completer(IL, "hours") is None
