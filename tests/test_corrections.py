@@ -65,6 +65,11 @@ def test_a_whole_activity_still_replaces_the_stored_one(tracker: it.Tracker) -> 
     me = tracker.as_consultant("c-7f3a")
     me.amend(stored.evolve(hours="3", note=None))
     assert me.activities() == [stored.evolve(hours=Decimal("3"), note=None)]
+    me.amend(stored, county="lake")  # changes beside a whole activity apply on top of it
+    assert me.activities() == [stored.evolve(county="lake")]
+    with pytest.raises(it.ValidationError) as info:
+        me.amend(stored, colour="blue")
+    assert [p.code for p in info.value.problems] == ["unknown_field"]
 
 
 def test_a_partial_amend_is_validated_as_a_whole_and_stores_nothing_bad(

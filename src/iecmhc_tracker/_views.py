@@ -76,7 +76,7 @@ class ConsultantView:
         and the id cannot change. ``NotFound`` when this consultant has no live activity
         with that id (for a deleted one, the message says to :meth:`restore` it first)."""
         if isinstance(activity, Activity):
-            new = self.__scope.check(activity.evolve(**changes) if changes else activity)
+            new = self.__scope.check({**activity.to_dict(), **changes} if changes else activity)
             self._own(new)
             rid = self._stored(str(new.id))["id"]
         else:
