@@ -21,7 +21,7 @@ from ._researcher import ResearcherSession
 from ._rows import row_builder, to_row
 from ._scope import Record, Scope
 from ._validate import examine, examiner
-from ._views import ConsultantView, ProgramView, StateView
+from ._views import ConsultantView, ProgramView, StateView, deleted_on
 from .stores import Store, open_store
 from .stores.sql.engine import shown
 
@@ -201,9 +201,19 @@ class Tracker:
 
     def record(self, record: Record) -> Activity:
         """Validate and store one activity; returns it. Re-recording the same content is a
-        no-op; the same id with other content raises :class:`ConflictError`."""
+        no-op; the same id with other content raises :class:`ConflictError`, and so does the
+        id of a deleted activity (restore it through the consultant's view instead)."""
         activity = self.check(record)
-        _, _, conflicts = self.store.insert([to_row(activity, self.profile)])
+        rid = str(activity.id)
+        inserted, _, conflicts = self.store.insert([to_row(activity, self.profile)])
+        if not inserted:
+            row = self.store.get(rid)
+            if row is not None and row["deleted_at"] is not None:
+                raise ConflictError(
+                    f"activity {rid} was deleted on {deleted_on(row)}; restore it "
+                    "(as_consultant(...).restore(id), or iecmhc restore ID) rather than "
+                    "recording it again, or record it under a new id"
+                )
         if conflicts:
             raise ConflictError(
                 f"activity {activity.id} is already stored with different content; amend it "

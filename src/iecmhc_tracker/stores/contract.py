@@ -31,6 +31,12 @@ Rows
     Replace a live row's content (same id) or mark it deleted, keeping who and when.
     ``NotFound`` when no live row has that id. Deleted rows never count in aggregates.
 
+``restore(id, *, by, at)``
+    Bring a deleted row back with the content it had: it counts in aggregates again,
+    ``deleted_at``/``deleted_by`` are cleared and ``updated_at``/``updated_by`` say who
+    restored it and when. ``NotFound`` when no row has that id, ``ConflictError`` when the
+    row is live (there is nothing to restore).
+
 Aggregation (what every release is built on; rows never leave the store for it)
     ``dims`` are names from :data:`~iecmhc_tracker._columns.DIMENSION_COLUMNS` or
     ``"resource_type"``. ``measures`` are ``(column, kinds)`` pairs: the per-row value is the
@@ -99,7 +105,8 @@ Profile stamp (the profile the store's data is recorded under)
     store then holds: of two first openers racing, both get the one that was written.
 
 ``data_version() -> int``
-    Changes whenever live data changes (insert, amend, delete); equal numbers mean equal data.
+    Changes whenever live data changes (insert, amend, delete, restore); equal numbers mean
+    equal data.
 
 ``close()``
     Release connections and files. A closed store may not be used again.
@@ -150,6 +157,8 @@ class Store(Protocol):
     def amend(self, id: str, row: Row, *, by: str, at: Any) -> None: ...
 
     def delete(self, id: str, *, by: str, at: Any) -> None: ...
+
+    def restore(self, id: str, *, by: str, at: Any) -> None: ...
 
     def partial_sums(
         self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._columns import Row
-from .._errors import NotFound, StorageError
+from .._errors import ConflictError, NotFound, StorageError
 from .bounding import bound_partials, cell_stats_from_partials
 from .contract import (
     STAMP_KEYS,
@@ -88,6 +88,17 @@ class MemoryStore:
         with self._lock:
             row = self._live(id)
             row["deleted_at"], row["deleted_by"] = at, by
+            self._version += 1
+
+    def restore(self, id: str, *, by: str, at: Any) -> None:
+        with self._lock:
+            self._check_open()
+            row = self._rows.get(id)
+            if row is None:
+                raise NotFound(f"no stored activity has id {id}")
+            if row["deleted_at"] is None:
+                raise ConflictError(f"activity {id} is not deleted; there is nothing to restore")
+            row.update(deleted_at=None, deleted_by=None, updated_at=at, updated_by=by)
             self._version += 1
 
     def _live(self, id: str) -> Row:

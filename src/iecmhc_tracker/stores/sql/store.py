@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..._columns import ROW_COLUMNS, Row
-from ..._errors import NotFound, StorageError
+from ..._errors import ConflictError, NotFound, StorageError
 from ..contract import (
     STAMP_KEYS,
     Cell,
@@ -198,6 +198,25 @@ class SQLStore:
             rollup.add(conn, self.schema.cells, rollup.groups([old], -1))
             conn.execute(
                 a.update().where(a.c.id == id).values(deleted_at=_utc_naive(at), deleted_by=by)
+            )
+            self._bump(conn)
+
+    def restore(self, id: str, *, by: str, at: Any) -> None:
+        a = self.schema.activities
+        names = (*rollup.GRAIN, *rollup.MEASURES, "deleted_at")
+        with self._tx(write=True) as conn:
+            q = sa.select(*(a.c[c] for c in names)).where(a.c.id == str(id))
+            found = conn.execute(self.dialect.lock_rows(q)).first()
+            if found is None:
+                raise NotFound(f"no stored activity has id {id}")
+            old = dict(zip(names, found, strict=True))
+            if old.pop("deleted_at") is None:
+                raise ConflictError(f"activity {id} is not deleted; there is nothing to restore")
+            rollup.add(conn, self.schema.cells, rollup.groups([old]))
+            conn.execute(
+                a.update()
+                .where(a.c.id == id)
+                .values(deleted_at=None, deleted_by=None, updated_at=_utc_naive(at), updated_by=by)
             )
             self._bump(conn)
 
