@@ -6,11 +6,17 @@ skip with the reason only where it cannot be installed.
 
 from __future__ import annotations
 
+import base64
+import fcntl
+import json
 import os
+import select
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 FLAGS = [
     "--headless",
@@ -75,3 +81,140 @@ def screenshot(html: str, out: Path, width: int = 1100, height: int = 1800) -> P
     done = _run(html, f"--screenshot={out}", f"--window-size={width},{height}")
     assert done.returncode == 0 and out.exists(), done.stderr[-500:]
     return out
+
+
+# -- pages at a given width, through the DevTools protocol -------------------------------------
+# ``--window-size`` cannot go below 500 px in headless Chromium, so phone widths are emulated
+# (Emulation.setDeviceMetricsOverride) over ``--remote-debugging-pipe``: commands go in on
+# fd 3 and answers come out on fd 4, each a JSON message ended by a NUL byte.
+
+
+class Page:
+    """One Chromium tab showing an HTML page at a given viewport width."""
+
+    def __init__(self, html: str, width: int, height: int = 900, mobile: bool | None = None):
+        exe = chromium()
+        assert exe is not None
+        self._tmp = tempfile.TemporaryDirectory()
+        path = Path(self._tmp.name) / "page.html"
+        path.write_text(html, encoding="utf-8")
+        to_child, self._send = os.pipe()
+        self._recv, from_child = os.pipe()
+        # above any fd the child maps to 3 and 4, so the dup2 below never clobbers a source
+        src_in, src_out = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10), fcntl.fcntl(
+            from_child, fcntl.F_DUPFD, 10
+        )
+
+        def wire() -> None:
+            os.dup2(src_in, 3)
+            os.dup2(src_out, 4)
+
+        self._proc = subprocess.Popen(
+            [exe, *FLAGS, "--remote-debugging-pipe", f"--user-data-dir={self._tmp.name}/p",
+             "about:blank"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=wire,
+            pass_fds=(3, 4, src_in, src_out),
+        )  # fmt: skip
+        for fd in (to_child, from_child, src_in, src_out):
+            os.close(fd)
+        self._buf = b""
+        self._id = 0
+        self._events: list[dict[str, Any]] = []
+        target = self._call("Target.createTarget", url="about:blank")["targetId"]
+        self._session = self._call("Target.attachToTarget", targetId=target, flatten=True)[
+            "sessionId"
+        ]
+        self.width = width
+        self.mobile = width < 600 if mobile is None else mobile
+        self.resize(height)
+        self._call("Page.enable", session=True)
+        self._call("Page.navigate", session=True, url=path.as_uri())
+        self._wait_event("Page.loadEventFired")
+
+    def resize(self, height: int) -> None:
+        self._call(
+            "Emulation.setDeviceMetricsOverride",
+            session=True,
+            width=self.width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=self.mobile,
+        )
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (promises are awaited)."""
+        done = self._call(
+            "Runtime.evaluate",
+            session=True,
+            expression=expression,
+            awaitPromise=True,
+            returnByValue=True,
+        )
+        assert "exceptionDetails" not in done, done["exceptionDetails"]
+        return done["result"].get("value")
+
+    def screenshot(self, out: Path) -> Path:
+        """A PNG of the whole page (its full height) at this width."""
+        height = int(self.evaluate("document.documentElement.scrollHeight"))
+        self.resize(height)
+        shot = self._call("Page.captureScreenshot", session=True, format="png")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(base64.b64decode(shot["data"]))
+        return out
+
+    def close(self) -> None:
+        try:
+            self._call("Browser.close")
+        except (OSError, AssertionError):
+            pass
+        try:
+            self._proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        os.close(self._send)
+        os.close(self._recv)
+        self._tmp.cleanup()
+
+    def __enter__(self) -> Page:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the protocol --------------------------------------------------------------------------
+    def _call(self, method: str, session: bool = False, **params: Any) -> dict[str, Any]:
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
+        if session:
+            message["sessionId"] = self._session
+        os.write(self._send, json.dumps(message).encode() + b"\0")
+        while True:
+            reply = self._read()
+            if reply.get("id") == self._id:
+                assert "error" not in reply, f"{method}: {reply['error']}"
+                result: dict[str, Any] = reply.get("result", {})
+                return result
+            self._events.append(reply)
+
+    def _wait_event(self, method: str) -> dict[str, Any]:
+        while True:
+            for i, event in enumerate(self._events):
+                if event.get("method") == method:
+                    return self._events.pop(i)
+            self._events.append(self._read())
+
+    def _read(self) -> dict[str, Any]:
+        deadline = time.monotonic() + 120
+        while b"\0" not in self._buf:
+            ready, _, _ = select.select([self._recv], [], [], max(0.0, deadline - time.monotonic()))
+            assert ready, "chromium did not answer within 120 s"
+            chunk = os.read(self._recv, 1 << 20)
+            assert chunk, "chromium closed the DevTools pipe"
+            self._buf += chunk
+        raw, self._buf = self._buf.split(b"\0", 1)
+        parsed: dict[str, Any] = json.loads(raw)
+        return parsed

@@ -121,6 +121,9 @@ def portfolio_data(
         "training_hours": sum(float(a.hours or 0) for a in acts if a.kind == "training"),
         "trainings": sum(1 for a in acts if a.kind == "training"),
         "referrals": sum(referrals.values()),
+        "referral_rate": referral_rate(
+            sum(referrals.values()), sum(1 for a in acts if a.kind == "consultation")
+        ),
         "hours_by_type": _labelled(profile, "consultation_type", by_type),
         "hours_by_setting": _labelled(profile, "setting", by_setting),
         "hours_by_month": sorted(by_month.items()),
@@ -237,6 +240,8 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, s
 
 # -- state dashboard and funding summary -------------------------------------------------------
 
+#: the most bars a dashboard chart draws (longer tables are shown as tables only)
+_CHART_ROWS = 24
 _TIER_ORDER = {"universal": 0, "targeted": 1, "intensive": 2}
 
 
@@ -285,13 +290,124 @@ def _year_total(table: Table, measure: str, year: int) -> float | None:
         return None
 
 
-def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) -> dict[str, Any]:
-    """The numbers of the state dashboard for one fiscal year (suppressed tables only)."""
+def _where_kinds(table: Table) -> tuple[str, ...]:
+    return tuple(table.where.get("kind", ()))
+
+
+def referral_rate(referrals: float | None, activities: float | None) -> float | None:
+    """Referrals per 100 consultation activities (None when either is withheld or zero)."""
+    if referrals is None or not activities:
+        return None
+    return round(referrals / activities * 100, 1)
+
+
+def _rate_sources(tables: Sequence[Table]) -> tuple[Table, Table] | None:
+    """The published tables a referral rate is worked out from: all referrals, over the
+    activities of the consultation tables (both are protected aggregates already)."""
+    refs = next((t for t in tables if "referrals" in t.measures and not _where_kinds(t)), None)
+    acts = next(
+        (
+            t
+            for t in tables
+            if "activities" in t.measures
+            and _where_kinds(t) == ("consultation",)
+            and set(t.where) == {"kind"}
+        ),
+        None,
+    )
+    return (refs, acts) if refs is not None and acts is not None else None
+
+
+def _year_rate(tables: Sequence[Table], year: int) -> float | None:
+    sources = _rate_sources(tables)
+    if sources is None:
+        return None
+    refs, acts = sources
+    return referral_rate(
+        _year_total(refs, "referrals", year), _year_total(acts, "activities", year)
+    )
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _trend(
+    profile: Profile, tables: Sequence[Table], today: dt.date | None
+) -> tuple[str, list[list[Any]], str]:
+    """Hours per fiscal year: complete years, then the current year to date beside the same
+    months of the year before (from a published table by quarter, when the profile has one)."""
+    table = next((t for t in tables if "fiscal_year" in t.dims and "hours" in t.measures), None)
+    if table is None:
+        return "", [], ""
+    title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
+    current = profile.fiscal_year(today) if today is not None else None
+    items: list[list[Any]] = [
+        [f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years if y != current
+    ]
+    while len(items) > 1 and items[0][1] == 0:  # years before any activity
+        items.pop(0)
+    note = ""
+    if current is None or today is None or current not in table.fiscal_years:
+        return title, items, note
+    by_quarter = next(
+        (
+            t
+            for t in tables
+            if {"quarter", "fiscal_year"} == set(t.dims)
+            and "hours" in t.measures
+            and dict(t.where) == dict(table.where)
+        ),
+        None,
+    )
+    done = profile.fiscal_quarter(today) - 1  # complete quarters of the current year
+    if by_quarter is not None and done >= 1:
+        start, _ = profile.fiscal_year_bounds(current)
+        through = _add_months(start, 3 * done) - dt.timedelta(days=1)
+
+        def to_date(year: int) -> float | None:
+            values = [by_quarter.value("hours", q, year) for q in range(1, done + 1)]
+            return None if None in values else sum(v for v in values if v is not None)
+
+        months = f"{start:%B}–{through:%B}"
+        items.append([f"FY{current - 1}, same months ({months})", to_date(current - 1), "compare"])
+        items.append(
+            [f"FY{current} to date (through {_day(through)})", to_date(current), "partial"]
+        )
+        note = (
+            f"FY{current} is not over: it is shown to the end of its last complete quarter, "
+            f"beside the same months of FY{current - 1}."
+        )
+    else:
+        items.append(
+            [
+                f"FY{current} to date (through {_day(today)})",
+                _year_total(table, "hours", current),
+                "partial",
+            ]
+        )
+        note = f"FY{current} is not over: its bar holds the year to date only. " + (
+            "The same months of the year before appear once its first quarter is complete."
+            if by_quarter is not None
+            else "This profile publishes no table by quarter to set the same months "
+            f"of FY{current - 1} beside it."
+        )
+    return title, items, note
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    m = day.month - 1 + months
+    return dt.date(day.year + m // 12, m % 12 + 1, 1)
+
+
+def dashboard_data(
+    profile: Profile, tables: Sequence[Table], fiscal_year: int, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The numbers of the state dashboard for one fiscal year (suppressed tables only).
+    ``today`` marks the current fiscal year as a year to date in the trend."""
     tiles: list[dict[str, Any]] = []
     headlines = _headlines(tables)
     tiers: dict[str | None, list[dict[str, Any]]] = {}
-    trend: list[list[Any]] = []
-    trend_title = ""
     for table in tables:
         has_year = "fiscal_year" in table.dims
         part = table.select(fiscal_year=fiscal_year) if has_year else table
@@ -303,11 +419,6 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
                     "value": total.values[m] if total is not None else None,
                 }
             )
-        if has_year and not trend and "hours" in table.measures:
-            trend_title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
-            trend = [[f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years]
-            while len(trend) > 1 and trend[0][1] == 0:  # years before any activity
-                trend.pop(0)
         rows = [
             {"label": " · ".join(c.labels) or "All", "values": [c.values[m] for m in part.measures]}
             for c in part.cells
@@ -315,6 +426,7 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         total = part.total
         first = part.measures[0]
         block = {
+            "id": table.name,
             "title": table.title,
             "dim_label": " · ".join(d.replace("_", " ").capitalize() for d in part.dims) or "",
             "measure_labels": [MEASURES[m].label for m in part.measures],
@@ -324,11 +436,24 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
                 if total is not None and part.dims
                 else None
             ),
-            "chart": [[r["label"], r["values"][0]] for r in rows] if part.dims else [],
+            # past a couple of dozen bars a chart is no longer read: the table says it all
+            "chart": (
+                [[r["label"], r["values"][0]] for r in rows]
+                if part.dims and len(rows) <= _CHART_ROWS
+                else []
+            ),
             "chart_measure": MEASURES[first].label,
         }
         tier = _tier_of(profile, table)
         tiers.setdefault(tier, []).append(block)
+    if _rate_sources(tables) is not None:
+        tiles.append(
+            {
+                "label": "Referrals per 100 consultation activities",
+                "value": _year_rate(tables, fiscal_year),
+            }
+        )
+    trend_title, trend, trend_note = _trend(profile, tables, today)
     ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
     return {
         "profile": profile.label,
@@ -336,6 +461,7 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         "tiles": tiles,
         "trend": trend,
         "trend_title": trend_title,
+        "trend_note": trend_note,
         "tiers": [
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
@@ -368,11 +494,18 @@ def dashboard_html(profile: Profile, data: Mapping[str, Any]) -> str:
     )
 
 
+#: measures that count who was reached rather than what was delivered
+_REACH = ("children_benefiting", "families", "staff_influenced", "participants")
+#: the most fiscal years the funding page shows
+FUNDING_YEARS = 5
+
+
 def funding_data(
     profile: Profile, tables: Sequence[Table], through: int | None = None
 ) -> dict[str, Any]:
-    """Statewide totals per fiscal year, up to ``through`` (the last complete year), with the
-    change over the latest year. Years before any activity are left out."""
+    """Statewide totals per fiscal year, up to five years to ``through`` (the last complete
+    year), with the change over the latest year and who was reached. Years before any
+    activity are left out. Every number comes from the published (protected) tables."""
     years: list[int] = sorted(
         {y for t in tables for y in t.fiscal_years if through is None or y <= through}
     )
@@ -380,21 +513,46 @@ def funding_data(
     headlines = _headlines([t for t in tables if "fiscal_year" in t.dims])
     for table in tables:
         for m in headlines.get(table.name, ()):
-            values = [_year_total(table, m, y) for y in years]
-            last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
-            change = round((last - prev) / prev * 100, 1) if last is not None and prev else None
             rows.append(
-                {"label": _headline_label(profile, table, m), "values": values, "change": change}
+                {
+                    "label": _headline_label(profile, table, m),
+                    "values": [_year_total(table, m, y) for y in years],
+                    "reach": m in _REACH,
+                }
             )
+    if _rate_sources(tables) is not None and years:
+        rows.append(
+            {
+                "label": "Referrals per 100 consultation activities",
+                "values": [_year_rate(tables, y) for y in years],
+                "reach": False,
+            }
+        )
     while len(years) > 1 and all(not r["values"][0] for r in rows):
         years.pop(0)  # before any activity: nothing to show
         for r in rows:
             r["values"].pop(0)
+    drop = max(0, len(years) - FUNDING_YEARS)
+    years = years[drop:]
+    for r in rows:
+        r["values"] = r["values"][drop:]
+        values = r["values"]
+        last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
+        r["change"] = round((last - prev) / prev * 100, 1) if last is not None and prev else None
     latest = years[-1] if years else None
+    reached = [r for r in rows if r["reach"]]
     return {
         "profile": profile.label,
         "years": years,
-        "rows": rows,
+        "rows": [r for r in rows if not r["reach"]],
+        "reach": reached,
+        "reach_note": (
+            ""
+            if any(r["label"] == MEASURES["children_benefiting"].label for r in reached)
+            else f"The {profile.label} profile publishes no count of children reached."
+        )
+        + " Programs reached are not counted in any published table: a count of distinct "
+        "programs is not among the measures the state tables can publish.",
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
             f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "
