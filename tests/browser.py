@@ -7,6 +7,7 @@ skip with the reason only where it cannot be installed.
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -101,8 +102,9 @@ class Page:
         to_child, self._send = os.pipe()
         self._recv, from_child = os.pipe()
         # above any fd the child maps to 3 and 4, so the dup2 below never clobbers a source
-        src_in, src_out = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10), fcntl.fcntl(
-            from_child, fcntl.F_DUPFD, 10
+        src_in, src_out = (
+            fcntl.fcntl(to_child, fcntl.F_DUPFD, 10),
+            fcntl.fcntl(from_child, fcntl.F_DUPFD, 10),
         )
 
         def wire() -> None:
@@ -166,10 +168,8 @@ class Page:
         return out
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError, AssertionError):
             self._call("Browser.close")
-        except (OSError, AssertionError):
-            pass
         try:
             self._proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -218,3 +218,56 @@ class Page:
         raw, self._buf = self._buf.split(b"\0", 1)
         parsed: dict[str, Any] = json.loads(raw)
         return parsed
+
+
+# -- axe-core ----------------------------------------------------------------------------------
+AXE_VERSION = "4.14.1"
+_axe_why_not: str | None = None
+
+
+def axe_source() -> str | None:
+    """axe.min.js from npm's ``axe-core``, installed once into the user's cache when missing."""
+    global _axe_why_not
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "iecmhc-tracker"
+    script = cache / "node_modules" / "axe-core" / "axe.min.js"
+    if script.exists() or _axe_why_not:
+        return script.read_text(encoding="utf-8") if script.exists() else None
+    npm = shutil.which("npm")
+    if npm is None:
+        _axe_why_not = "npm is not installed, so axe-core cannot be installed"
+        return None
+    cache.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        [
+            npm,
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(cache),
+            f"axe-core@{AXE_VERSION}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 or not script.exists():
+        _axe_why_not = f"installing axe-core failed: {done.stderr.strip()[-300:]}"
+        return None
+    return script.read_text(encoding="utf-8")
+
+
+def axe_why_not() -> str:
+    return _axe_why_not or "axe-core is not available"
+
+
+def axe_violations(page: Page, source: str) -> list[dict[str, Any]]:
+    """axe-core's violations on the page (WCAG 2.1 A and AA rules, and best practices):
+    rule id, impact and how many elements fail it."""
+    page.evaluate(source + ";true")
+    found: list[dict[str, Any]] = page.evaluate(
+        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map("
+        "v => ({id: v.id, impact: v.impact, nodes: v.nodes.length,"
+        " targets: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))"
+    )
+    return found
