@@ -77,11 +77,11 @@ def rendered_dom(html: str) -> str:
     return done.stdout
 
 
-def screenshot(html: str, out: Path, width: int = 1100, height: int = 1800) -> Path:
-    out = out.resolve()
-    done = _run(html, f"--screenshot={out}", f"--window-size={width},{height}")
-    assert done.returncode == 0 and out.exists(), done.stderr[-500:]
-    return out
+def screenshot(html: str, out: Path, width: int = 1280, max_height: int | None = None) -> Path:
+    """A PNG of the page at ``width`` CSS px (phone widths too), its full height or the top
+    ``max_height`` px of it."""
+    with Page(html, width) as page:
+        return page.screenshot(out.resolve(), max_height)
 
 
 # -- pages at a given width, through the DevTools protocol -------------------------------------
@@ -158,10 +158,10 @@ class Page:
         assert "exceptionDetails" not in done, done["exceptionDetails"]
         return done["result"].get("value")
 
-    def screenshot(self, out: Path) -> Path:
-        """A PNG of the whole page (its full height) at this width."""
+    def screenshot(self, out: Path, max_height: int | None = None) -> Path:
+        """A PNG of the whole page (its full height, or at most ``max_height``) at this width."""
         height = int(self.evaluate("document.documentElement.scrollHeight"))
-        self.resize(height)
+        self.resize(min(height, max_height or height))
         shot = self._call("Page.captureScreenshot", session=True, format="png")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(base64.b64decode(shot["data"]))

@@ -18,6 +18,15 @@ from typing import Any
 
 import jinja2
 
+from ._figures import (
+    fiscal_year_trend,
+    headline_label,
+    in_profile_order,
+    rate_sources,
+    referral_rate,
+    year_rate,
+    year_total,
+)
 from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
@@ -256,17 +265,6 @@ def _suppression_note(profile: Profile) -> str:
     )
 
 
-def _headline_label(profile: Profile, table: Table, measure: str) -> str:
-    kinds = table.where.get("kind", ())
-    if measure == "activities" and kinds:
-        return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
-    label = MEASURES[measure].label
-    series = table.where.get("extra.series", ())
-    if series:
-        label += " (" + ", ".join(profile.code_label("series", s) for s in series) + ")"
-    return label
-
-
 def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
     """Per table, the measures it is the first to publish for its activities (its ``where``):
     tables that count the same activities share their totals, which are shown once."""
@@ -281,130 +279,12 @@ def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
     return out
 
 
-def _year_total(table: Table, measure: str, year: int) -> float | None:
-    """The published total of ``measure`` for one fiscal year (None if withheld/absent)."""
-    coords = tuple(year if d == "fiscal_year" else None for d in table.dims)
-    try:
-        return table.cell(*coords).values[measure]
-    except KeyError:
-        return None
-
-
-def _where_kinds(table: Table) -> tuple[str, ...]:
-    return tuple(table.where.get("kind", ()))
-
-
-def referral_rate(referrals: float | None, activities: float | None) -> float | None:
-    """Referrals per 100 consultation activities (None when either is withheld or zero)."""
-    if referrals is None or not activities:
-        return None
-    return round(referrals / activities * 100, 1)
-
-
-def _rate_sources(tables: Sequence[Table]) -> tuple[Table, Table] | None:
-    """The published tables a referral rate is worked out from: all referrals, over the
-    activities of the consultation tables (both are protected aggregates already)."""
-    refs = next((t for t in tables if "referrals" in t.measures and not _where_kinds(t)), None)
-    acts = next(
-        (
-            t
-            for t in tables
-            if "activities" in t.measures
-            and _where_kinds(t) == ("consultation",)
-            and set(t.where) == {"kind"}
-        ),
-        None,
-    )
-    return (refs, acts) if refs is not None and acts is not None else None
-
-
-def _year_rate(tables: Sequence[Table], year: int) -> float | None:
-    sources = _rate_sources(tables)
-    if sources is None:
-        return None
-    refs, acts = sources
-    return referral_rate(
-        _year_total(refs, "referrals", year), _year_total(acts, "activities", year)
-    )
-
-
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def _trend(
-    profile: Profile, tables: Sequence[Table], today: dt.date | None
-) -> tuple[str, list[list[Any]], str]:
-    """Hours per fiscal year: complete years, then the current year to date beside the same
-    months of the year before (from a published table by quarter, when the profile has one)."""
-    table = next((t for t in tables if "fiscal_year" in t.dims and "hours" in t.measures), None)
-    if table is None:
-        return "", [], ""
-    title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
-    current = profile.fiscal_year(today) if today is not None else None
-    items: list[list[Any]] = [
-        [f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years if y != current
-    ]
-    while len(items) > 1 and items[0][1] == 0:  # years before any activity
-        items.pop(0)
-    note = ""
-    if current is None or today is None or current not in table.fiscal_years:
-        return title, items, note
-    by_quarter = next(
-        (
-            t
-            for t in tables
-            if {"quarter", "fiscal_year"} == set(t.dims)
-            and "hours" in t.measures
-            and dict(t.where) == dict(table.where)
-        ),
-        None,
-    )
-    done = profile.fiscal_quarter(today) - 1  # complete quarters of the current year
-    if by_quarter is not None and done >= 1:
-        start, _ = profile.fiscal_year_bounds(current)
-        through = _add_months(start, 3 * done) - dt.timedelta(days=1)
-
-        def to_date(year: int) -> float | None:
-            values = [by_quarter.value("hours", q, year) for q in range(1, done + 1)]
-            return None if None in values else sum(v for v in values if v is not None)
-
-        months = f"{start:%B}–{through:%B}"
-        items.append([f"FY{current - 1}, same months ({months})", to_date(current - 1), "compare"])
-        items.append(
-            [f"FY{current} to date (through {_day(through)})", to_date(current), "partial"]
-        )
-        note = (
-            f"FY{current} is not over: it is shown to the end of its last complete quarter, "
-            f"beside the same months of FY{current - 1}."
-        )
-    else:
-        items.append(
-            [
-                f"FY{current} to date (through {_day(today)})",
-                _year_total(table, "hours", current),
-                "partial",
-            ]
-        )
-        note = f"FY{current} is not over: its bar holds the year to date only. " + (
-            "The same months of the year before appear once its first quarter is complete."
-            if by_quarter is not None
-            else "This profile publishes no table by quarter to set the same months "
-            f"of FY{current - 1} beside it."
-        )
-    return title, items, note
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    m = day.month - 1 + months
-    return dt.date(day.year + m // 12, m % 12 + 1, 1)
-
-
 def dashboard_data(
     profile: Profile, tables: Sequence[Table], fiscal_year: int, today: dt.date | None = None
 ) -> dict[str, Any]:
     """The numbers of the state dashboard for one fiscal year (suppressed tables only).
     ``today`` marks the current fiscal year as a year to date in the trend."""
+    tables = in_profile_order(profile, tables)
     tiles: list[dict[str, Any]] = []
     headlines = _headlines(tables)
     tiers: dict[str | None, list[dict[str, Any]]] = {}
@@ -415,7 +295,7 @@ def dashboard_data(
             total = part.total
             tiles.append(
                 {
-                    "label": _headline_label(profile, table, m),
+                    "label": headline_label(profile, table, m),
                     "value": total.values[m] if total is not None else None,
                 }
             )
@@ -446,14 +326,14 @@ def dashboard_data(
         }
         tier = _tier_of(profile, table)
         tiers.setdefault(tier, []).append(block)
-    if _rate_sources(tables) is not None:
+    if rate_sources(tables) is not None:
         tiles.append(
             {
                 "label": "Referrals per 100 consultation activities",
-                "value": _year_rate(tables, fiscal_year),
+                "value": year_rate(tables, fiscal_year),
             }
         )
-    trend_title, trend, trend_note = _trend(profile, tables, today)
+    trend_title, trend, trend_note = fiscal_year_trend(profile, tables, today)
     ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
     return {
         "profile": profile.label,
@@ -506,6 +386,7 @@ def funding_data(
     """Statewide totals per fiscal year, up to five years to ``through`` (the last complete
     year), with the change over the latest year and who was reached. Years before any
     activity are left out. Every number comes from the published (protected) tables."""
+    tables = in_profile_order(profile, tables)
     years: list[int] = sorted(
         {y for t in tables for y in t.fiscal_years if through is None or y <= through}
     )
@@ -515,16 +396,16 @@ def funding_data(
         for m in headlines.get(table.name, ()):
             rows.append(
                 {
-                    "label": _headline_label(profile, table, m),
-                    "values": [_year_total(table, m, y) for y in years],
+                    "label": headline_label(profile, table, m),
+                    "values": [year_total(table, m, y) for y in years],
                     "reach": m in _REACH,
                 }
             )
-    if _rate_sources(tables) is not None and years:
+    if rate_sources(tables) is not None and years:
         rows.append(
             {
                 "label": "Referrals per 100 consultation activities",
-                "values": [_year_rate(tables, y) for y in years],
+                "values": [year_rate(tables, y) for y in years],
                 "reach": False,
             }
         )
