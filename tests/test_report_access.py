@@ -191,6 +191,16 @@ def test_the_current_fiscal_year_is_a_year_to_date(
     )
 
 
+def test_the_portfolio_marks_the_current_year_as_to_date(
+    demo: tuple[it.Tracker, list[it.Activity]],
+) -> None:
+    t, acts = demo
+    me = t.as_consultant(_busiest(acts, "consultant"))
+    years = {y["fiscal_year"]: y["to_date"] for y in me.portfolio_data()["years"]}
+    assert years[2027] is True and years[2026] is False
+    assert '<th scope="row">FY2027 to date</th>' in me.portfolio_html()
+
+
 def test_the_year_to_date_sits_beside_the_same_months_a_year_before(tmp_path: Path) -> None:
     from iecmhc_tracker._profile import _read
 

@@ -83,8 +83,10 @@ def portfolio_data(
     fiscal_year: int | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The numbers of one consultant's portfolio (their own activities only)."""
+    """The numbers of one consultant's portfolio (their own activities only); the fiscal
+    year of ``today`` is marked as a year to date."""
     every = list(activities)
     for a in every:
         if a.consultant != consultant:
@@ -122,6 +124,7 @@ def portfolio_data(
         y["hours"] += float(a.hours or 0)
         y["training_hours"] += float(a.hours or 0) if a.kind == "training" else 0.0
         y["referrals"] += a.referral_total
+    current = profile.fiscal_year(today or dt.date.today())
     return {
         "consultant": consultant,
         "fiscal_year": fiscal_year,
@@ -138,7 +141,9 @@ def portfolio_data(
         "hours_by_month": sorted(by_month.items()),
         "methods": _labelled(profile, "methods", methods),
         "referrals_by_type": _labelled(profile, "resource_type", referrals),
-        "years": [{"fiscal_year": y, **v} for y, v in sorted(years.items())],
+        "years": [
+            {"fiscal_year": y, "to_date": y == current, **v} for y, v in sorted(years.items())
+        ],
     }
 
 

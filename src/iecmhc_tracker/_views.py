@@ -99,6 +99,7 @@ class ConsultantView:
             fiscal_year=fiscal_year,
             date_from=date_from,
             date_to=date_to,
+            today=self.__scope.today(),
         )
 
     def portfolio_html(
