@@ -95,7 +95,7 @@ def _palette(html: str) -> tuple[dict[str, str], dict[str, str]]:
                 is_text = prop == "color" or (prop == "fill" and "text" in selector)
                 (text if is_text else graphics)[f"{selector} {prop}"] = c
     for attr, colour in re.findall(r'\b(fill|stroke)="(#[0-9a-fA-F]{3,6})"', html):
-        graphics[f"svg {attr}"] = colour
+        graphics[f"svg {attr} {colour}"] = colour
     return text, graphics
 
 
@@ -379,6 +379,28 @@ def _portfolio_36_months() -> str:
     data = t.as_consultant("c-long").portfolio_data()
     assert len(data["hours_by_month"]) == 36
     return t.as_consultant("c-long").portfolio_html()
+
+
+def test_a_month_without_activity_is_on_the_axis_as_zero() -> None:
+    t = it.Tracker.open("memory://", "illinois", today=lambda: TODAY)
+    base = {
+        "consultant": "c-gap",
+        "program": "p-1",
+        "county": "cook",
+        "kind": "consultation",
+        "setting": "head_start",
+        "consultation_type": "classroom",
+        "hours": "1.5",
+    }
+    t.record({**base, "date": "2025-01-10"})
+    t.record({**base, "date": "2025-04-10"})
+    months = t.as_consultant("c-gap").portfolio_data()["hours_by_month"]
+    assert [tuple(m) for m in months] == [
+        ("2025-01", 1.5),
+        ("2025-02", 0),
+        ("2025-03", 0),
+        ("2025-04", 1.5),
+    ]
 
 
 _LABEL_BOXES = """[...document.querySelectorAll('svg[aria-labelledby="by-month-t"] > text')].map(

@@ -138,13 +138,27 @@ def portfolio_data(
         ),
         "hours_by_type": _labelled(profile, "consultation_type", by_type),
         "hours_by_setting": _labelled(profile, "setting", by_setting),
-        "hours_by_month": sorted(by_month.items()),
+        "hours_by_month": _every_month(by_month),
         "methods": _labelled(profile, "methods", methods),
         "referrals_by_type": _labelled(profile, "resource_type", referrals),
         "years": [
             {"fiscal_year": y, "to_date": y == current, **v} for y, v in sorted(years.items())
         ],
     }
+
+
+def _every_month(by_month: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Month by month from the first to the last, a month without activity as 0: a time axis
+    that skipped it would read as no gap at all."""
+    if not by_month:
+        return []
+    first, last = min(by_month), max(by_month)
+    year, month = int(first[:4]), int(first[5:])
+    out: list[tuple[str, float]] = []
+    while (key := f"{year:04d}-{month:02d}") <= last:
+        out.append((key, by_month.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _labelled(profile: Profile, field: str, counts: Mapping[str, float]) -> list[list[Any]]:
@@ -202,7 +216,7 @@ def program_data(
         "contacts": rows,
         "hours": sum(float(c["hours"] or 0) for c in contacts),
         "consultants": len({c["consultant"] for c in contacts}),
-        "by_month": sorted(by_month.items()),
+        "by_month": _every_month(by_month),
         "by_type": [[k, round(v, 2)] for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])],
     }
 
