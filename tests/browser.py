@@ -1,7 +1,9 @@
 """Headless Chromium for report tests: render a page as a person's browser would.
 
-The set-up installs Debian's chromium when it is missing and we are root with apt-get; tests
-skip with the reason only where it cannot be installed.
+The set-up installs Debian's chromium when it is missing and we are root with apt-get, and npm's
+axe-core into the user's cache (``~/.cache/iecmhc-tracker``) when it is missing; tests skip with
+the reason only where either cannot be installed. ``Page`` drives one tab over the DevTools
+protocol, so pages are seen at phone widths too; ``docs/screenshot.py`` draws with it.
 """
 
 from __future__ import annotations
