@@ -157,6 +157,7 @@ class ConsultantView:
             fiscal_year=fiscal_year,
             date_from=date_from,
             date_to=date_to,
+            today=self.__scope.today(),
         )
 
     def portfolio_html(
@@ -316,7 +317,10 @@ class StateView:
     def dashboard_data(self, fiscal_year: int) -> dict[str, Any]:
         """Headline totals and tables of one fiscal year for the dashboard (withheld values
         are ``None``)."""
-        return dashboard_data(self.__scope.profile, list(self.__all().values()), fiscal_year)
+        scope = self.__scope
+        return dashboard_data(
+            scope.profile, list(self.__all().values()), fiscal_year, scope.today()
+        )
 
     def dashboard_html(self, fiscal_year: int) -> str:
         """The state dashboard of one fiscal year as a self-contained HTML page."""
