@@ -21,9 +21,9 @@ from .._model import Activity
 from .._views import ConsultantView
 from .answers import DATE_HELP, parse_answer, parse_date, shown, spoken_date
 from .common import (
-    DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -79,13 +79,14 @@ def _amend(
     activity_id: str,
     consultant: str | None,
     clear: list[str] | None,
-    db: str,
-    profile: str,
+    db: str | None,
+    table_prefix: str | None,
+    profile: str | None,
     **options: str | None,
 ) -> None:
     rid = _uuid(activity_id)
     changes: dict[str, Any] = {}
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         prof, today = tracker.profile, dt.date.today()
         for field in clear or []:
             name = field.strip().replace("-", "_")
@@ -159,18 +160,19 @@ def _amend_command() -> Callable[..., None]:
                 ),
             ],
         ),
+        inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=DbOption),
         inspect.Parameter(
-            "db", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_DB, annotation=DbOption
+            "table_prefix", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=PrefixOption
         ),
         inspect.Parameter(
-            "profile", inspect.Parameter.KEYWORD_ONLY, default="illinois", annotation=ProfileOption
+            "profile", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=ProfileOption
         ),
     ]
 
     def amend(activity_id: str, **kw: Any) -> None:
         """Correct one of your activities: only the fields given change, the rest are kept,
         and the whole is checked again (iecmhc amend ID --hours 2 --county lake)."""
-        fixed = {k: kw.pop(k) for k in ("consultant", "clear", "db", "profile")}
+        fixed = {k: kw.pop(k) for k in ("consultant", "clear", "db", "table_prefix", "profile")}
         _amend(activity_id, **fixed, **kw)
 
     amend.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
@@ -183,12 +185,13 @@ amend = _amend_command()
 def delete(
     activity_id: IdArgument,
     consultant: ConsultantOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Delete one of your activities: it leaves every total (iecmhc restore ID undoes it)."""
     rid = _uuid(activity_id)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         view = _view(tracker, consultant)
         try:
             view.delete(rid)
@@ -204,12 +207,13 @@ def delete(
 def restore(
     activity_id: IdArgument,
     consultant: ConsultantOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Bring back one of your deleted activities, as it was."""
     rid = _uuid(activity_id)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         view = _view(tracker, consultant)
         try:
             back = view.restore(rid)

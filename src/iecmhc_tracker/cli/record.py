@@ -24,7 +24,7 @@ from .._profile import Profile
 from .._tracker import Tracker
 from .._validate import field_problems
 from .answers import DATE_HELP, LIST_FIELDS, choices, fold, parse_answer, shown, spoken_date
-from .common import DEFAULT_DB, DbOption, ProfileOption, console, err, fail, open_tracker
+from .common import DbOption, PrefixOption, ProfileOption, console, err, fail, open_tracker
 
 OPTIONAL = (
     "program", "setting", "consultation_type", "tier", "modality", "format", "methods",
@@ -235,13 +235,14 @@ def record(
     from_json: Annotated[
         str | None, typer.Option("--json", help="The whole activity as a JSON object")
     ] = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Record one activity: prompts for each field, checks it as you type, and shows the whole
     for review before saving (dates as 12/01/2026, 2026-12-01, today or yesterday; counties
     and other codes by name or code; ? at a prompt lists the choices)."""
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix, write=True) as tracker:
         prof = tracker.profile
         if from_json is not None:
             try:

@@ -13,9 +13,9 @@ from .._errors import TrackerError
 from .._reports import funding_data, funding_html, to_csv, to_json
 from .._tracker import Tracker
 from .common import (
-    DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -63,12 +63,13 @@ def portfolio(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A consultant's own portfolio: hours by type, setting and month, trainings, referrals."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         me = tracker.as_consultant(consultant)
         years = [tracker.profile.fiscal_year(a.date) for a in me.activities()]
         _nothing_to_report("consultant", consultant, years, fiscal_year)
@@ -86,12 +87,13 @@ def program(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A program's reflection summary of its contacts with consultants."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         view = tracker.as_program(program_id)
         years = [tracker.profile.fiscal_year(c["date"]) for c in view.contacts()]
         _nothing_to_report("program", program_id, years, fiscal_year)
@@ -127,12 +129,13 @@ def dashboard(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """The state dashboard: published tables, suppressed, for one fiscal year."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         state = tracker.as_state()
         year = _state_year(tracker, fiscal_year)
         _emit(
@@ -155,13 +158,14 @@ def funding(
     ] = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """The funding justification one-pager: up to five years of statewide totals, the change
     over the latest year, and the children and programs reached."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         prof = tracker.profile
         known = prof.fiscal_years(dt.date.today())
         if fiscal_year is not None and fiscal_year not in known:
