@@ -48,6 +48,7 @@ import attrs
 import opendp.prelude as dp
 
 from . import _dp  # noqa: F401  (enables OpenDP's contrib features)
+from ._unitcells import UnitCells
 
 #: the share of a release's ε (or ρ) spent on choosing its bounds
 AUTO_SHARE = 0.15
@@ -132,31 +133,8 @@ def _quantile(
     return float(_fit(make, target, gaussian)([float(v) for v in values]))
 
 
-def per_unit(
-    partials: Sequence[tuple[str, Any, int, Sequence[float]]], k: int, stat: str
-) -> list[list[float]]:
-    """Per measure, one number per unit: its L1 or L2 norm over cells, or its largest cell."""
-    l1: dict[str, list[float]] = {}
-    sq: dict[str, list[float]] = {}
-    top: dict[str, list[float]] = {}
-    for unit, _cell, _n, sums in partials:
-        a = l1.setdefault(unit, [0.0] * k)
-        b = sq.setdefault(unit, [0.0] * k)
-        c = top.setdefault(unit, [0.0] * k)
-        for j in range(k):
-            v = max(float(sums[j]), 0.0)
-            a[j] += v
-            b[j] += v * v
-            c[j] = max(c[j], v)
-    pick = {"l1": l1, "l2": sq, "max": top}[stat]
-    out = [[vals[j] for vals in pick.values()] for j in range(k)]
-    if stat == "l2":
-        out = [[math.sqrt(v) for v in col] for col in out]
-    return out
-
-
 def choose(
-    partials: Sequence[tuple[str, Any, int, Sequence[float]]],
+    cells: UnitCells,
     *,
     measures: Sequence[str],
     start: Mapping[str, float],
@@ -175,9 +153,8 @@ def choose(
     part = budget / (1 + (QUANTILE_WEIGHT + 1) * k)
     qpart = QUANTILE_WEIGHT * part
     stat = ("l1" if not gaussian else "l2") if bounding == "norm" else "max"
-    columns = per_unit(partials, k, stat)
-    n_units = len(columns[0]) if columns else 0
-    ones = [0.0] * n_units
+    columns = [[float(v) for v in col] for col in cells.per_unit(stat)]
+    ones = [0.0] * cells.n_units
     units = max(_count(ones, part, gaussian), 1.0)
     # the release's own share per measure, for the bias-noise balance
     release_share = budget / AUTO_SHARE * (1 - AUTO_SHARE) / k

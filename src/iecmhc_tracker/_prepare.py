@@ -23,6 +23,7 @@ from ._measures import MEASURES
 from ._profile import Profile
 from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._scope import Scope
+from ._unitcells import UnitCells
 
 #: dimensions every valid row carries with a value from the public lists (required or derived
 #: from the validated date)
@@ -150,6 +151,20 @@ class Prepared:
         found = {tuple(cell): vals for cell, vals in sums}
         zero = (0.0,) * len(names)
         return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
+
+    def unit_cells(self, scope: Scope) -> UnitCells:
+        """The partial sums of :meth:`partials` as arrays, to bound without reading again."""
+        return UnitCells.read(self.partials(scope), self.keys, len(self.compiled.measures))
+
+    def bound(self, cells: UnitCells) -> list[list[float]]:
+        """What :meth:`bounded` reads from the store, computed from partials already read."""
+        names = self.compiled.query.measures
+        return cells.bounded(
+            clip=[self.clip[m] for m in names],
+            norm=_dp.store_norm(self.mechanism, self.bounding),
+            norm_bounds=[self.norms[m] for m in names],
+            max_cells=self.max_cells,
+        )
 
     def noisy_release(
         self, noisy: Sequence[Sequence[float]], key: str, data: str

@@ -242,8 +242,10 @@ class ResearcherSession:
         names = prep.compiled.query.measures
         n = len(prep.keys)
         per_unit = min(prep.max_cells, n) if prep.max_cells else n
+        # one read of the per-unit cell totals serves the choice and the release
+        cells = prep.unit_cells(t)
         chosen = _autobounds.choose(
-            prep.partials(t),
+            cells,
             measures=names,
             start=prep.clip,
             mechanism=prep.mechanism,
@@ -264,7 +266,7 @@ class ResearcherSession:
             delta=prep.delta,
             chosen=True,
         )
-        raw = final.noisy_release(final.plan.run(final.bounded(t)), key, data)
+        raw = final.noisy_release(final.plan.run(final.bound(cells)), key, data)
         whole = prep.plan
         raw.update(
             chosen.metadata(),
