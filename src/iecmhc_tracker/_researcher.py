@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from . import _accuracy, _autobounds
-from ._accounting import fiscal_year_of, normalise_analyst, partitions
+from ._accounting import fiscal_year_of, normalise_analyst, partitions, shown
 from ._accuracy import AccountDraw, AccuracyReport
 from ._autobounds import AUTO_SHARE
 from ._cache import ReleaseCache, canonical_key
@@ -314,17 +314,16 @@ class ResearcherSession:
             )
         budget = self.budget
         accounts = tuple(
-            AccountDraw(
-                fiscal_year=y,
-                charge=whole.charge,
-                remaining=budget[y].remaining,
-                lifetime_remaining=budget[y].lifetime_remaining,
-            )
+            AccountDraw.of(y, whole.charge, budget[y].remaining, budget[y].lifetime_remaining)
             for y in whole.data_years
         )
         out = _accuracy.report(prep, level, accounts, auto_bounds=auto)
+        plan = whole.plan
         return attrs.evolve(
-            out, epsilon=whole.plan.epsilon, rho=whole.plan.rho, charge=whole.charge
+            out,
+            epsilon=None if plan.epsilon is None else shown(plan.epsilon),
+            rho=None if plan.rho is None else shown(plan.rho),
+            charge=shown(whole.charge),
         )
 
     def epsilon_for(

@@ -167,3 +167,37 @@ def test_coverage_figures_are_printed(capsys: pytest.CaptureFixture[str]) -> Non
     # another store: the fixed bounds fail it as badly; auto's figure is printed (the bar is
     # asserted above, on enough releases to be a fair test)
     assert fixed < 0.5 and auto > fixed
+
+
+def _six_digits(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def test_budgets_are_shown_rounded_and_kept_exact_in_the_ledger(heavy: it.Tracker) -> None:
+    lab = heavy.as_researcher("rounding")
+    rel = lab.release(BY_REGION, epsilon=1.0)
+    exact = lab.history()[-1]["amount"]
+    # OpenDP's map of a release asked at ε = 1 sits a hair below it (the noise grid's slack)
+    assert exact == pytest.approx(1.0, rel=1e-6) and exact <= 1.0
+    meta, attrs_ = rel.metadata, rel.to_pandas().attrs
+    assert meta["epsilon"] == meta["charged_epsilon"] == _six_digits(exact) == 1.0
+    assert attrs_["epsilon"] == attrs_["charged_epsilon"] == 1.0
+    assert lab.budget[FY].spent == exact  # the ledger's figure, not the shown one
+    report = lab.preview(BY_REGION, epsilon=0.5)
+    assert report.epsilon == report.charge == report.accounts[0].charge == 0.5
+    assert report.accounts[0].remaining == _six_digits(2.0 - exact) == 1.0
+    assert report.fits and "charge 0.5 of 1 left" in str(report)
+    auto = lab.release(BY_REGION, epsilon=1.0, bounds="auto").metadata
+    assert auto["epsilon"] == auto["charged_epsilon"] == 1.0
+    assert auto["release_budget"] == _six_digits(0.85) and auto["auto_loss"] == 0.15
+
+
+def test_gaussian_budgets_are_shown_rounded(heavy: it.Tracker) -> None:
+    lab = heavy.as_researcher("rounding-rho")
+    meta = lab.release(BY_REGION, rho=0.05).metadata
+    charged = 0.05 + 2 * (0.05 * __import__("math").log(1e6)) ** 0.5
+    assert meta["rho"] == 0.05
+    assert meta["charged_epsilon"] == _six_digits(charged)
+    eps, delta = meta["epsilon_delta"]
+    assert eps == _six_digits(eps) and delta == 1e-6
+    assert lab.history()[-1]["amount"] == pytest.approx(charged, rel=1e-7)
