@@ -248,6 +248,7 @@ class ResearcherSession:
             cells,
             measures=names,
             start=prep.clip,
+            start_norms=prep.norms,
             mechanism=prep.mechanism,
             bounding=prep.bounding,
             budget=AUTO_SHARE * prep.budget,
