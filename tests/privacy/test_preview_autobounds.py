@@ -93,11 +93,12 @@ def _coverage(t: it.Tracker, runs: int, **kwargs: object) -> float:
 
 
 def test_auto_bounds_cover_the_truth_where_fixed_bounds_do_not() -> None:
-    # 120 releases of 11 regions: the coverage's sampling error is under 1 point, so a true
-    # coverage near 92 % clears the 90 % bar but for a rare draw
+    # 200 releases of 11 regions: the coverage's sampling error is about half a point, and
+    # four such stores measured 93.8-95.2 % (the noise alone misses 5 %), so the 90 % bar is
+    # some eight standard errors below what auto bounds give
     t = heavy_tracker()
     fixed = _coverage(t, 30)
-    auto = _coverage(t, 120, bounds="auto")
+    auto = _coverage(t, 200, bounds="auto")
     assert fixed < 0.5, fixed
     assert auto >= 0.9, auto
 
