@@ -126,14 +126,6 @@ class Prepared:
                 filters[d] = sorted({k[j] for k in self.keys})
         return filters
 
-    def partials(self, scope: Scope) -> list[tuple[str, Any, int, tuple[float, ...]]]:
-        """Per (unit, public cell), the exact partial sums (for choosing bounds under DP)."""
-        keys = set(self.keys)
-        found = scope.store.partial_sums(
-            self.unit, self.compiled.dims, self.compiled.measures, self.store_filters()
-        )
-        return [p for p in found if tuple(p[1]) in keys]
-
     def bounded(self, scope: Scope) -> list[list[float]]:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
         names = self.compiled.query.measures
@@ -153,8 +145,12 @@ class Prepared:
         return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
 
     def unit_cells(self, scope: Scope) -> UnitCells:
-        """The partial sums of :meth:`partials` as arrays, to bound without reading again."""
-        return UnitCells.read(self.partials(scope), self.keys, len(self.compiled.measures))
+        """Per (unit, public cell), the exact partial sums, as arrays: for choosing bounds
+        under DP and then bounding them without reading the store again."""
+        found = scope.store.partial_sums(
+            self.unit, self.compiled.dims, self.compiled.measures, self.store_filters()
+        )
+        return UnitCells.read(found, self.keys, len(self.compiled.measures))
 
     def bound(self, cells: UnitCells) -> list[list[float]]:
         """What :meth:`bounded` reads from the store, computed from partials already read."""
