@@ -14,8 +14,10 @@ bounding, no post-processing, on the same data set and store (``benchmarks/data`
 
     PYTHONPATH=src python benchmarks/bounds_sweep.py [--rows 1000000] [--repeat 30]
 
-Writes ``results/bounds_sweep_<rows>.md`` and ``.json``. The store is ``compare.py``'s SQLite
-file for ``--rows``, loaded once by its fast loader (kept for reuse).
+Writes ``results/bounds_sweep_<rows>.md`` and ``.json`` (``_<backend>`` added for ``--url`` on
+another backend). The store is ``compare.py``'s SQLite file for ``--rows``, loaded once by its
+fast loader (kept for reuse), or ``--url``: e.g. a PostgreSQL database of your own filled by
+``ours.py fastload --url URL --data benchmarks/data/activities_<rows>.parquet``.
 """
 
 from __future__ import annotations
@@ -100,10 +102,19 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=30, help="releases per bound for the MAE")
     ap.add_argument("--timing-runs", type=int, default=15, help="timed releases of each")
+    ap.add_argument(
+        "--url",
+        help="a store holding the --rows data set, loaded by `ours.py fastload` (default: "
+        "compare.py's SQLite file, loaded when missing)",
+    )
+    ap.add_argument("--no-sweep", action="store_true", help="time only, no error sweep")
     args = ap.parse_args()
 
     data_path, truth_path = bench_data.ensure(args.rows)
-    url = compare.ensure_store("ours-sqlite", args.rows, data_path, compare.DEFAULT_PG, 1200)
+    url = args.url or compare.ensure_store(
+        "ours-sqlite", args.rows, data_path, compare.DEFAULT_PG, 1200
+    )
+    backend = url.split(":", 1)[0].split("+", 1)[0]
     frame = pd.read_parquet(truth_path)
     truth = {
         (r["county"], r["consultation_type"], int(r["fiscal_year"])): float(r["hours"])
@@ -112,7 +123,7 @@ def main() -> None:
     bench, loose = _profiles()
     store = it.Tracker.open(url, profile=bench).store
     load = [round(x, 2) for x in os.getloadavg()]
-    print(f"{args.rows:,} rows, {len(truth)} cells; load average {load}", flush=True)
+    print(f"{backend}: {args.rows:,} rows, {len(truth)} cells; load average {load}", flush=True)
 
     # time: interleaved, so a burst of load on the machine falls on both alike
     fixed_s, auto_s = [], []
@@ -121,6 +132,8 @@ def main() -> None:
         auto_s.append(release(store, bench, f"time-auto-{i}", bounds="auto")[0])
     fixed_t, auto_t = statistics.median(fixed_s), statistics.median(auto_s)
     print(f"release: fixed {fixed_t:.3f} s, auto {auto_t:.3f} s ({auto_t / fixed_t:.2f}x)")
+    if args.no_sweep:
+        return
 
     rows: list[dict[str, Any]] = []
     auto_mae, chosen, share = [], [], []
@@ -152,8 +165,8 @@ def main() -> None:
     best = min(rows, key=lambda r: r["mae"])
     ratio = auto_row["mae"] / best["mae"]
     lines = [
-        f"rows = {args.rows:,}; activities and hours by county x consultation type x fiscal "
-        f"year ({len(truth)} cells); ε = 1 in total (Laplace), norm bounding; "
+        f"{backend}; rows = {args.rows:,}; activities and hours by county x consultation type "
+        f"x fiscal year ({len(truth)} cells); ε = 1 in total (Laplace), norm bounding; "
         f"load average {load[0]:.1f} at the start",
         "",
         f"Release time (median of {args.timing_runs}): fixed bounds {fixed_t:.3f} s, "
@@ -176,7 +189,9 @@ def main() -> None:
     lines += ["", f"auto / best fixed ({best['bounds']}): **{ratio:.2f}x** (goal <= 1.2)"]
     text = "\n".join(lines)
     print("\n" + text)
-    out = compare.RESULTS / f"bounds_sweep_{args.rows}"
+    out = compare.RESULTS / (
+        f"bounds_sweep_{args.rows}" + ("" if backend == "sqlite" else f"_{backend}")
+    )
     out.with_suffix(".md").write_text(text + "\n")
     doc = {
         "rows": args.rows,
