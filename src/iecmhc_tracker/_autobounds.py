@@ -30,8 +30,9 @@ bound, ``t`` that noise derivative; the quantile asked is ``1 − t/N̂``, kept 
 ``[r/N̂, 1 − r/N̂]`` (and at most 0.99), where ``r`` is the quantile mechanism's typical rank
 error (``2·ln(#candidates)/ε_q``): above the largest value (and below the smallest) every
 candidate scores alike, so a target within ``r`` units of either end would be a pick at random
-among candidates far outside the data. When ``N̂ < 2r`` no target is safe (80 consultants at
-ε = 1, say): the measure keeps the profile's bounds, and the metadata says so
+among candidates far outside the data. When the count's 99 % lower bound is under ``2r`` no
+target is safe (80 consultants at ε = 1, say): the measure keeps the profile's bounds, and the
+metadata says so
 (``auto_kept_profile_bounds``, ``bounds_warning``). A unit is one row of each step's input,
 so adding or removing a unit is OpenDP's symmetric distance 1.
 
@@ -168,6 +169,13 @@ def choose(
     columns = [[float(v) for v in col] for col in cells.per_unit(stat)]
     ones = [0.0] * cells.n_units
     units = max(_count(ones, part, gaussian), 1.0)
+    # a noisy count of a few units can come out high: the quantile is trusted only when even
+    # the count's 99 % lower bound leaves room for it (noise scale: the count's closed form)
+    if gaussian:
+        slack = dp.discrete_gaussian_scale_to_accuracy(1 / math.sqrt(2 * part), 0.02)
+    else:
+        slack = dp.discrete_laplacian_scale_to_accuracy(1 / part, 0.02)
+    sure = units - float(slack)
     # the release's own share per measure, for the bias-noise balance
     release_share = budget / AUTO_SHARE * (1 - AUTO_SHARE) / k
     spread = 1.0 if bounding == "norm" else float(cells_per_unit)
@@ -185,7 +193,7 @@ def choose(
         # the smallest) value every candidate scores alike, so a target nearer an end would
         # be a pick at random among candidates far outside the data
         low, high = rank_error / units, 1 - rank_error / units
-        if low > high:
+        if sure < 2 * rank_error:
             # too few units for the quantile to place a bound: keep the profile's
             kept.append(m)
             clip[m], norms[m] = float(start[m]), float(start_norms[m])

