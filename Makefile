@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/iecmhc demo
 
-# The dashboard image in README.md comes from the demo, rendered by headless Chromium.
+# docs/img/: each report of the demo at 390 px and 1280 px, rendered by headless Chromium.
 screenshot: demo
 	$(BIN)/python docs/screenshot.py
 

@@ -9,6 +9,8 @@ consultant per cell, hours clipped to [0, 8] per row, total ε = 1 (pure, Laplac
 
 Systems: ours-sqlite, ours-postgres (our library with the peers' bounds), ours-sqlite-norm,
 ours-postgres-norm (our default bounding: L1 norm scaling to the profile's bounds, same ε),
+ours-sqlite-auto, ours-postgres-auto (that bounding with ``bounds="auto"``: both measures' norm
+bounds chosen from the data under DP with 15 % of the same total ε),
 floor-sqlite, floor-postgres (a plain two-level GROUP BY on our store's activity rows, no
 privacy; also timed over the per-unit cell totals), opendp-polars, smartnoise-sql, pipelinedp,
 tumult. Peers run in their own virtual environments (benchmarks/.venvs, made by
@@ -47,9 +49,17 @@ PEERS = {  # system -> (venv, runner script, needs the plain SQLite table)
     "pipelinedp": ("pipelinedp", "pipelinedp_run.py", False),
     "tumult": ("tumult", "tumult_run.py", False),
 }
-#: ours with the peers' bounds (<= 12 cells per consultant), and with our default bounding:
-#: each consultant's contributions scaled to the profile's L1 bounds (no cell dropped)
-OURS = ("ours-sqlite", "ours-postgres", "ours-sqlite-norm", "ours-postgres-norm")
+#: ours with the peers' bounds (<= 12 cells per consultant), with our default bounding:
+#: each consultant's contributions scaled to the profile's L1 bounds (no cell dropped), and
+#: that bounding with bounds chosen from the data under DP (``bounds="auto"``, same total ε)
+OURS = (
+    "ours-sqlite",
+    "ours-postgres",
+    "ours-sqlite-norm",
+    "ours-postgres-norm",
+    "ours-sqlite-auto",
+    "ours-postgres-auto",
+)
 OURS_MAIN = OURS[:2]
 FLOORS = ("floor-sqlite", "floor-postgres")
 ALL_SYSTEMS = (*OURS, *FLOORS, *PEERS)
@@ -163,8 +173,10 @@ def run_system(
                 return {"ok": False, "error": "ours: not available yet (no Tracker.as_researcher)"}
             cmd = [OURS_PY, str(HERE / "ours.py"), "release", "--url", url]
             cmd += ["--keys", str(paths["keys"])]
-            if system.endswith("-norm"):
+            if system.endswith(("-norm", "-auto")):
                 cmd += ["--bounding", "norm"]
+            if system.endswith("-auto"):
+                cmd += ["--bounds", "auto"]
             timed = _run_json(cmd, timeout=args.timeout)
             if args.profile:
                 # a second, profiled release: the profiler's overhead stays out of the timing

@@ -5,7 +5,7 @@ one ``@@RESULT@@{json}`` line, like the peer runners:
 
     python benchmarks/ours.py load    --url URL --data FILE.parquet   (or fastload)
     python benchmarks/ours.py check-fast --url URL_LOADED_BY_LOAD --url2 URL_LOADED_BY_FASTLOAD
-    python benchmarks/ours.py release --url URL --keys keys.json
+    python benchmarks/ours.py release --url URL --keys keys.json [--bounding norm [--bounds auto]]
     python benchmarks/ours.py floor   --url URL
 
 The release is the public API: ``Tracker.open(url, profile=BENCH_PROFILE).as_researcher(...)
@@ -17,6 +17,8 @@ gives the same L1 sensitivities (3600 and 28800) as the peers' per-row bounds.
 ``--bounding norm`` releases with our default bounding instead: the same per-cell clip, then
 each consultant's contributions scaled to the profile's L1 bounds (400 activities, 600 hours
 over all cells of the release), which are then the sensitivities; no cell is dropped.
+``--bounding norm --bounds auto`` lets the release choose both measures' norm bounds from the
+data under DP (``bounds="auto"``: 15 % of the same ε), then release with the rest.
 
 Two loaders (loading is not what is measured; the release reads whatever the store holds):
 
@@ -329,7 +331,11 @@ def check_fast(url_insert: str, url_fast: str) -> dict[str, Any]:
 
 
 def release(
-    url: str, keys_path: Path, profile_to: Path | None = None, bounding: str = "max_cells"
+    url: str,
+    keys_path: Path,
+    profile_to: Path | None = None,
+    bounding: str = "max_cells",
+    bounds: str | None = None,
 ) -> dict[str, Any]:
     import iecmhc_tracker as it
 
@@ -351,7 +357,7 @@ def release(
             profiler = Profiler(interval=0.001)
             profiler.start()
         t1, c1 = time.perf_counter(), time.process_time()
-        rel = lab.release(query, epsilon=1.0, bounding=bounding, postprocess=None)
+        rel = lab.release(query, epsilon=1.0, bounding=bounding, bounds=bounds, postprocess=None)
         t2, c2 = time.perf_counter(), time.process_time()
         if profiler is not None and profile_to is not None:
             profiler.stop()
@@ -365,6 +371,9 @@ def release(
         for (c, t, y), r in wide.iterrows()
     ]
     meta = {k: v for k, v in frame.attrs.items() if isinstance(v, str | int | float | bool)}
+    if bounds == "auto":
+        # what the DP bound selection chose, and the share of consultants it binds
+        meta.update({k: frame.attrs[k] for k in ("norm_bounds", "clipped_share", "auto_quantile")})
     return {
         "ok": True,
         "cells": cells,
@@ -430,6 +439,12 @@ def main() -> None:
         default="max_cells",
         help="release: the peers' bounds (max_cells) or our default L1 norm scaling (norm)",
     )
+    ap.add_argument(
+        "--bounds",
+        choices=["auto"],
+        default=None,
+        help="release: bounds chosen from the data under DP (15 %% of the same ε)",
+    )
     args = ap.parse_args()
     out: dict[str, Any] = {"ok": False, "error": None}
     try:
@@ -442,7 +457,7 @@ def main() -> None:
         elif args.command == "check-fast":
             out = check_fast(args.url, args.url2)
         elif args.command == "release":
-            out = release(args.url, args.keys, args.profile_to, args.bounding)
+            out = release(args.url, args.keys, args.profile_to, args.bounding, args.bounds)
         else:
             out = floor(args.url)
     except Exception as e:  # the harness reports it in the table

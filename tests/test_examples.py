@@ -82,11 +82,26 @@ def _outputs(nb: Any, tag: str) -> tuple[str, dict[str, Any]]:
 
 
 def _check_researcher_outputs(nb: Any) -> None:
+    # the error and the cost before spending, then the release it described
+    text, _ = _outputs(nb, "preview")
+    assert "nothing read or spent" in text and "hours: ± " in text
+    assert "FY2025: charge 0.5 of 2 left (1.5 after)" in text
+    assert "epsilon for ± 1,000 hours per cell: " in text
+    assert "spent on FY2025 so far: 0.0" in text
     text, data = _outputs(nb, "release")
     assert {"value", "ci_low", "ci_high"} <= set(text.split())
     assert "text/html" in data
     text, _ = _outputs(nb, "metadata")
     assert "'mechanism': 'laplace'" in text and "'level': 0.95" in text
+    assert "half-width as previewed: True" in text
+    assert "'epsilon': 0.5," in text  # shown rounded
+    # the state's published table beside the release, and whether each interval holds it
+    text, _ = _outputs(nb, "published")
+    assert {"published", "interval", "holds"} <= set(text.split())
+    assert "Individual child and family" in text
+    text, _ = _outputs(nb, "auto")
+    assert "clipped_share: {'hours': " in text
+    assert "the profile's bounds were kept" in text
     _, data = _outputs(nb, "plot")
     assert "image/png" in data
     text, _ = _outputs(nb, "cached")

@@ -12,13 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import attrs
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Route
 
 import iecmhc_tracker as it
 
@@ -63,6 +64,42 @@ class ActivityIn(BaseModel):
     language: str | None = None
     note: str | None = Field(default=None, description="seen only by its author; no personal data")
     extra: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+
+
+class ActivityPatch(BaseModel):
+    """The fields of one activity to change; fields left out keep their stored values, and
+    ``null`` clears an optional one. The result is checked as a whole, as ``POST /activities``
+    checks a new one. Neither the id nor the consultant can change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    program: str | None = None
+    date: str | None = Field(
+        default=None, json_schema_extra={"format": "date"}, description="YYYY-MM-DD"
+    )
+    county: str | None = None
+    kind: str | None = None
+    setting: str | None = None
+    consultation_type: str | None = None
+    tier: str | None = None
+    modality: str | None = None
+    format: str | None = None
+    methods: list[str] | None = None
+    competencies: list[str] | None = None
+    hours: Decimal | str | None = Field(
+        default=None, description="quarter hours, more than 0, ≤ 24"
+    )
+    minutes: int | str | None = None
+    children_benefiting: int | str | None = None
+    staff_influenced: int | str | None = None
+    families: int | str | None = None
+    participants: int | str | None = None
+    rated_worthwhile: int | str | None = None
+    referrals: dict[str, int | str] | None = None
+    recommended_consultation: bool | None = None
+    language: str | None = None
+    note: str | None = Field(default=None, description="seen only by its author; no personal data")
+    extra: dict[str, str | int | float | bool | None] | None = None
 
 
 class ImportIn(BaseModel):
@@ -190,6 +227,17 @@ def _install_handlers(app: FastAPI) -> None:
         kind = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
         response = _error(exc.status_code, kind.get(exc.status_code, "http"), str(exc.detail))
         response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; PATCH and DELETE of one
+            # activity are two routes, and Allow must list every method of the resource
+            path = request.url.path
+            methods = {
+                m
+                for r in request.app.routes
+                if isinstance(r, Route) and r.methods and r.path_regex.match(path)
+                for m in r.methods
+            }
+            response.headers["Allow"] = ", ".join(sorted(methods))
         return response
 
     app.add_exception_handler(it.TrackerError, tracker_error)
@@ -328,6 +376,43 @@ def create_app(tracker: it.Tracker, tokens: Mapping[str, Principal] | TokenTable
         )
         shown = result.inserted + (len(hidden) if not rejected else 0)
         return it.ImportResult(shown, result.duplicates, rejected, len(rows))
+
+    ActivityId = Annotated[uuid.UUID, Path(description="the activity's id")]
+    by_id_errors: dict[int | str, dict[str, Any]] = {
+        **ERRORS,
+        404: {"model": ErrorOut, "description": "the caller has no such activity"},
+    }
+
+    @app.patch("/activities/{activity_id:uuid}", responses=by_id_errors, tags=["consultant"])
+    def amend_activity(
+        activity_id: ActivityId, body: ActivityPatch, who: Consultant
+    ) -> dict[str, Any]:
+        """Correct one of the token's consultant's activities: only the fields sent change.
+        Returns the activity as now stored. Another consultant's id is a 404, as an unknown
+        one is; a deleted one is a 404 saying to restore it first."""
+        view = tracker.as_consultant(str(who.id))
+        return view.amend(activity_id, **body.model_dump(exclude_unset=True)).to_dict()
+
+    @app.delete(
+        "/activities/{activity_id:uuid}",
+        status_code=204,
+        response_class=Response,
+        responses=by_id_errors,
+        tags=["consultant"],
+    )
+    def delete_activity(activity_id: ActivityId, who: Consultant) -> Response:
+        """Delete one of the token's consultant's activities (``POST …/restore`` undoes it)."""
+        tracker.as_consultant(str(who.id)).delete(activity_id)
+        return Response(status_code=204)
+
+    @app.post(
+        "/activities/{activity_id:uuid}/restore",
+        responses={**by_id_errors, 409: {"model": ErrorOut, "description": "not deleted"}},
+        tags=["consultant"],
+    )
+    def restore_activity(activity_id: ActivityId, who: Consultant) -> dict[str, Any]:
+        """Bring back one of the token's consultant's deleted activities, as it was."""
+        return tracker.as_consultant(str(who.id)).restore(activity_id).to_dict()
 
     @app.get("/me/activities", responses=ERRORS, tags=["consultant"])
     def my_activities(who: Consultant, fiscal_year: FiscalYear = None) -> list[dict[str, Any]]:

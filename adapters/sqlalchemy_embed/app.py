@@ -51,7 +51,14 @@ class Visit(Base):
     activity_id: Mapped[str] = mapped_column(sa.String(36), unique=True)
 
 
-def open_tracker(url: str, profile: str = "illinois", **options: Any) -> it.Tracker:
+class EmbeddedTracker(it.Tracker):
+    """A tracker whose store is the SQL store in the application's database: its ``engine``
+    is the application's too (``Session(tracker.store.engine)``)."""
+
+    store: SQLStore
+
+
+def open_tracker(url: str, profile: str = "illinois", **options: Any) -> EmbeddedTracker:
     """The tracker in the application's database, its tables in the application's MetaData.
 
     Opening it again (a second engine, a test) first takes the tracker's tables out of the
@@ -60,7 +67,7 @@ def open_tracker(url: str, profile: str = "illinois", **options: Any) -> it.Trac
     for table in [t for name, t in Base.metadata.tables.items() if name.startswith(PREFIX)]:
         Base.metadata.remove(table)
     store = SQLStore(url, table_prefix=PREFIX, metadata=Base.metadata)
-    return it.Tracker(store, it.load_profile(profile), **options)
+    return EmbeddedTracker(store, it.load_profile(profile), **options)
 
 
 def create_app_tables(tracker: it.Tracker) -> None:
@@ -74,6 +81,17 @@ def _store(tracker: it.Tracker) -> SQLStore:
     if not isinstance(tracker.store, SQLStore):
         raise TypeError("open the tracker with open_tracker() to embed it")
     return tracker.store
+
+
+def site_for(session: Session, *, code: str, county: str, setting: str) -> Site:
+    """The application's site with this program code, added (not yet committed) when the
+    application has none yet."""
+    site = session.scalars(sa.select(Site).where(Site.code == code)).one_or_none()
+    if site is None:
+        site = Site(code=code, county=county, setting=setting)
+        session.add(site)
+        session.flush()  # gives it its id
+    return site
 
 
 def log_visit(

@@ -12,6 +12,11 @@ Currency
     Proposition 1.3): it is (ε, δ)-DP, and (ε, δ)-DP releases compose by adding their ε (and
     their δ). So a mix of both kinds can never pass a cap stated in ε.
 
+Shown, not kept
+    OpenDP's map of a release asked at ε = 1 may be 0.9999999900000457 (the noise grid's slack
+    and float rounding). The ledger keeps and charges that exact figure; what a release or a
+    preview shows a person is :func:`shown`: rounded to :data:`SHOWN_DIGITS` significant digits.
+
 Analysts
     An analyst id is compared after NFKC normalisation, case folding and trimming (runs of
     white space become one space); an id with a control or invisible formatting character
@@ -30,6 +35,15 @@ from ._errors import invalid
 STATE_ACCOUNT = "state"
 #: longest analyst id the ledger keeps
 MAX_ANALYST = 64
+
+
+#: significant digits of the budgets a release's metadata and a preview show
+SHOWN_DIGITS = 6
+
+
+def shown(amount: float) -> float:
+    """A budget as shown to people (``0.9999999900000457`` → ``1.0``); the ledger keeps it exact."""
+    return float(f"{amount:.{SHOWN_DIGITS}g}")
 
 
 def rho_to_epsilon(rho: float, delta: float) -> float:

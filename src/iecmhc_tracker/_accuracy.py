@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 import opendp.prelude as dp
 
+from ._accounting import shown
 from ._prepare import Prepared
 
 
@@ -37,16 +38,21 @@ class MeasureAccuracy:
 
 @attrs.frozen(slots=True)
 class AccountDraw:
-    """One fiscal year of data the release is charged on: what is left there before and after."""
+    """One fiscal year of data the release is charged on: what is left there before and after
+    (shown rounded, ``_accounting.shown``); ``fits`` is judged on the exact ledger figures."""
 
     fiscal_year: int
     charge: float
     remaining: float
     lifetime_remaining: float
+    fits: bool
 
-    @property
-    def fits(self) -> bool:
-        return self.charge <= min(self.remaining, self.lifetime_remaining) + 1e-9
+    @classmethod
+    def of(
+        cls, fiscal_year: int, charge: float, remaining: float, lifetime_remaining: float
+    ) -> AccountDraw:
+        fits = charge <= min(remaining, lifetime_remaining) + 1e-9
+        return cls(fiscal_year, shown(charge), shown(remaining), shown(lifetime_remaining), fits)
 
     @property
     def remaining_after(self) -> float:
@@ -59,7 +65,8 @@ class AccuracyReport:
 
     ``measures``: per measure its noise, scale, sensitivity and half-width at ``level``;
     ``charge``: the ε charged on each fiscal year in ``accounts``, each with what is left
-    there. ``auto_bounds``: the bounds will be chosen from the data (``bounds="auto"``); the
+    there (budgets shown to six significant digits, as a release's metadata shows them).
+    ``auto_bounds``: the bounds will be chosen from the data (``bounds="auto"``); the
     half-widths are then those at the profile's bounds with the release's share of the budget,
     and the release's own depend on the bounds it finds.
     """
@@ -138,9 +145,9 @@ def report(
     return AccuracyReport(
         query=prep.compiled.query.key(),
         mechanism=prep.mechanism,
-        epsilon=prep.budget if prep.mechanism == "laplace" else None,
-        rho=prep.budget if prep.mechanism == "gaussian" else None,
-        charge=prep.charge,
+        epsilon=shown(prep.budget) if prep.mechanism == "laplace" else None,
+        rho=shown(prep.budget) if prep.mechanism == "gaussian" else None,
+        charge=shown(prep.charge),
         level=level,
         n_cells=len(prep.keys),
         bounding=prep.bounding,

@@ -26,12 +26,15 @@ Which quantile. Raising a bound by one unit of the measure lowers the total bias
 unit it binds and raises the expected absolute noise, summed over the ``n`` cells, by
 ``n / ε_j`` (Laplace) or ``n / √(π ρ_j)`` (Gaussian), times the cells a unit may fill in
 ``"max_cells"``/``"none"`` bounding. So the error is least when about ``t`` units exceed the
-bound, ``t`` that noise derivative; the quantile asked is ``1 − max(t, r)/N̂``, where ``r``
-is the quantile mechanism's typical rank error (``2·ln(#candidates)/ε_q``): above the largest
-value every candidate scores alike, so a target within ``r`` units of the top would be a
-uniform pick among candidates far above the data. It is clamped to ``[0.05, 0.99]``. A unit
-is one row of each step's input, so adding or removing a unit is OpenDP's symmetric
-distance 1.
+bound, ``t`` that noise derivative; the quantile asked is ``1 − t/N̂``, kept within
+``[r/N̂, 1 − r/N̂]`` (and at most 0.99), where ``r`` is the quantile mechanism's typical rank
+error (``2·ln(#candidates)/ε_q``): above the largest value (and below the smallest) every
+candidate scores alike, so a target within ``r`` units of either end would be a pick at random
+among candidates far outside the data. When the count's 99 % lower bound is under ``2r`` no
+target is safe (80 consultants at ε = 1, say): the measure keeps the profile's bounds, and the
+metadata says so
+(``auto_kept_profile_bounds``, ``bounds_warning``). A unit is one row of each step's input,
+so adding or removing a unit is OpenDP's symmetric distance 1.
 
 Each step's noise scale is fitted so that OpenDP's map stays within its share; the steps and
 the release compose sequentially, so the whole costs at most the release's ε (or ρ), which is
@@ -48,6 +51,7 @@ import attrs
 import opendp.prelude as dp
 
 from . import _dp  # noqa: F401  (enables OpenDP's contrib features)
+from ._unitcells import UnitCells
 
 #: the share of a release's ε (or ρ) spent on choosing its bounds
 AUTO_SHARE = 0.15
@@ -69,29 +73,38 @@ class ChosenBounds:
     norms: Mapping[str, float]
     #: the noisy share of units the chosen bound binds (scaled or clipped), in [0, 1]
     clipped_share: Mapping[str, float]
-    #: the quantile asked per measure
-    quantile: Mapping[str, float]
+    #: the quantile asked per measure (None: the profile's bounds were kept)
+    quantile: Mapping[str, float | None]
     units: float
     #: ε (Laplace) or ρ (Gaussian) OpenDP's maps give the selection
     loss: float
+    #: measures that kept the profile's bounds: too few units for a DP quantile to place one
+    kept: tuple[str, ...] = ()
 
     def metadata(self) -> dict[str, Any]:
         bind = sorted(m for m, s in self.clipped_share.items() if s > BIND_WARNING)
+        warning = []
+        if bind:
+            warning.append(
+                f"the bounds bind for more than {BIND_WARNING:.0%} of units in "
+                f"{', '.join(bind)}: those totals are low by an amount the intervals do not "
+                "cover"
+            )
+        if self.kept:
+            warning.append(
+                f"too few units at this budget to choose bounds from the data for "
+                f"{', '.join(self.kept)}: the profile's bounds were kept"
+            )
         return {
             "bounds_chosen": "auto",
             "auto_share": AUTO_SHARE,
             "auto_quantile": dict(self.quantile),
             "auto_units": self.units,
             "auto_loss": self.loss,
+            "auto_kept_profile_bounds": list(self.kept),
             "clipped_share": dict(self.clipped_share),
             "bounds_bind": bind,
-            "bounds_warning": (
-                f"the bounds bind for more than {BIND_WARNING:.0%} of units in "
-                f"{', '.join(bind)}: those totals are low by an amount the intervals do not "
-                "cover"
-                if bind
-                else None
-            ),
+            "bounds_warning": "; ".join(warning) or None,
         }
 
 
@@ -132,34 +145,12 @@ def _quantile(
     return float(_fit(make, target, gaussian)([float(v) for v in values]))
 
 
-def per_unit(
-    partials: Sequence[tuple[str, Any, int, Sequence[float]]], k: int, stat: str
-) -> list[list[float]]:
-    """Per measure, one number per unit: its L1 or L2 norm over cells, or its largest cell."""
-    l1: dict[str, list[float]] = {}
-    sq: dict[str, list[float]] = {}
-    top: dict[str, list[float]] = {}
-    for unit, _cell, _n, sums in partials:
-        a = l1.setdefault(unit, [0.0] * k)
-        b = sq.setdefault(unit, [0.0] * k)
-        c = top.setdefault(unit, [0.0] * k)
-        for j in range(k):
-            v = max(float(sums[j]), 0.0)
-            a[j] += v
-            b[j] += v * v
-            c[j] = max(c[j], v)
-    pick = {"l1": l1, "l2": sq, "max": top}[stat]
-    out = [[vals[j] for vals in pick.values()] for j in range(k)]
-    if stat == "l2":
-        out = [[math.sqrt(v) for v in col] for col in out]
-    return out
-
-
 def choose(
-    partials: Sequence[tuple[str, Any, int, Sequence[float]]],
+    cells: UnitCells,
     *,
     measures: Sequence[str],
     start: Mapping[str, float],
+    start_norms: Mapping[str, float],
     mechanism: str,
     bounding: str,
     budget: float,
@@ -175,10 +166,16 @@ def choose(
     part = budget / (1 + (QUANTILE_WEIGHT + 1) * k)
     qpart = QUANTILE_WEIGHT * part
     stat = ("l1" if not gaussian else "l2") if bounding == "norm" else "max"
-    columns = per_unit(partials, k, stat)
-    n_units = len(columns[0]) if columns else 0
-    ones = [0.0] * n_units
+    columns = [[float(v) for v in col] for col in cells.per_unit(stat)]
+    ones = [0.0] * cells.n_units
     units = max(_count(ones, part, gaussian), 1.0)
+    # a noisy count of a few units can come out high: the quantile is trusted only when even
+    # the count's 99 % lower bound leaves room for it (noise scale: the count's closed form)
+    if gaussian:
+        slack = dp.discrete_gaussian_scale_to_accuracy(1 / math.sqrt(2 * part), 0.02)
+    else:
+        slack = dp.discrete_laplacian_scale_to_accuracy(1 / part, 0.02)
+    sure = units - float(slack)
     # the release's own share per measure, for the bias-noise balance
     release_share = budget / AUTO_SHARE * (1 - AUTO_SHARE) / k
     spread = 1.0 if bounding == "norm" else float(cells_per_unit)
@@ -187,17 +184,30 @@ def choose(
     clip: dict[str, float] = {}
     norms: dict[str, float] = {}
     share: dict[str, float] = {}
-    asked: dict[str, float] = {}
+    asked: dict[str, float | None] = {}
+    kept: list[str] = []
     for j, m in enumerate(measures):
         grid = candidates(start[m])
         rank_error = 2 * math.log(len(grid)) / (math.sqrt(qpart) if gaussian else qpart)
-        # at least the rank error above the bound: above the largest value every candidate
-        # scores alike, so a target nearer the top would pick among them at random
-        alpha = min(max(1 - max(slope, rank_error) / units, 0.05), 0.99)
-        bound = _quantile(columns[j], grid, alpha, qpart, gaussian)
-        above = [v for v in columns[j] if v > bound]
+        # at least the rank error above the bound and below it: beyond the largest (or under
+        # the smallest) value every candidate scores alike, so a target nearer an end would
+        # be a pick at random among candidates far outside the data
+        low, high = rank_error / units, 1 - rank_error / units
+        if sure < 2 * rank_error:
+            # too few units for the quantile to place a bound: keep the profile's
+            kept.append(m)
+            clip[m], norms[m] = float(start[m]), float(start_norms[m])
+            asked[m] = None
+            top = cells.per_unit("max")[j] if stat != "max" else columns[j]
+            # a unit is bound by the norm bound or by the clip of one of its cells
+            binding = [
+                v > norms[m] or float(t) > clip[m] for v, t in zip(columns[j], top, strict=True)
+            ]
+        else:
+            alpha = min(max(1 - slope / units, low), high, 0.99)
+            bound = _quantile(columns[j], grid, alpha, qpart, gaussian)
+            asked[m], clip[m], norms[m] = alpha, bound, bound
+            binding = [v > bound for v in columns[j]]
+        above = [0.0 for b in binding if b]
         share[m] = min(max(_count(above, part, gaussian) / units, 0.0), 1.0)
-        asked[m] = alpha
-        clip[m] = bound
-        norms[m] = bound
-    return ChosenBounds(clip, norms, share, asked, units, budget)
+    return ChosenBounds(clip, norms, share, asked, units, budget, tuple(kept))

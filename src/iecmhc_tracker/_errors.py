@@ -6,9 +6,11 @@
     ├── ValidationError      a record, query or argument broke rules; .problems names each field
     │                        (also a ValueError)
     ├── ProfileError         a profile could not be loaded: file, line and key
+    │   └── ProfileMismatch  the store's data was recorded under another profile
     ├── StorageError         the store failed or refused; every driver error becomes one
     │   ├── ConflictError    an id stored with other content, or a change one may not make
     │   ├── NotFound         no such activity (or not the caller's)
+    │   ├── NotInitialised   no tracker tables (or an older schema) where nothing may be made
     │   └── SchemaVersionError  the database is newer than this library
     └── PrivacyError         a request would break the privacy policy
         ├── Forbidden        a role asked for what it may not see
@@ -74,6 +76,11 @@ class ProfileError(TrackerError):
     """A profile could not be loaded: the message names the file, line and key."""
 
 
+class ProfileMismatch(ProfileError):
+    """The store's data was recorded under another profile (another name or content) than the
+    one given; the message names the profile the store holds and how to proceed."""
+
+
 class StorageError(TrackerError):
     """The store failed or refused an operation (driver errors are translated into this)."""
 
@@ -84,6 +91,11 @@ class ConflictError(StorageError):
 
 class NotFound(StorageError):
     """No stored activity has that id (or it is not the caller's)."""
+
+
+class NotInitialised(StorageError):
+    """A store opened only to read has no tracker tables, or tables at an older schema: it
+    is never created or migrated then; ``iecmhc init`` (or opening it to write) does that."""
 
 
 class SchemaVersionError(StorageError):

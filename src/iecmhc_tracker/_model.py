@@ -463,6 +463,11 @@ class Activity:
         return out
 
     def evolve(self, **changes: Any) -> Activity:
+        """A copy with ``changes`` applied, each read as the constructor reads it:
+        ``a.evolve(hours="2", note=None)``. The copy keeps the id and is neither validated
+        against a profile nor stored: hand it to ``ConsultantView.amend`` to correct the stored
+        activity, or give it a new id (``a.evolve(id=uuid.uuid4())``) to record a similar one.
+        """
         return attrs.evolve(self, **changes)
 
 

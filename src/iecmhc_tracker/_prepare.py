@@ -23,6 +23,7 @@ from ._measures import MEASURES
 from ._profile import Profile
 from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._scope import Scope
+from ._unitcells import UnitCells
 
 #: dimensions every valid row carries with a value from the public lists (required or derived
 #: from the validated date)
@@ -125,14 +126,6 @@ class Prepared:
                 filters[d] = sorted({k[j] for k in self.keys})
         return filters
 
-    def partials(self, scope: Scope) -> list[tuple[str, Any, int, tuple[float, ...]]]:
-        """Per (unit, public cell), the exact partial sums (for choosing bounds under DP)."""
-        keys = set(self.keys)
-        found = scope.store.partial_sums(
-            self.unit, self.compiled.dims, self.compiled.measures, self.store_filters()
-        )
-        return [p for p in found if tuple(p[1]) in keys]
-
     def bounded(self, scope: Scope) -> list[list[float]]:
         """Per measure, the bounded totals of every public cell (absent cells are 0)."""
         names = self.compiled.query.measures
@@ -150,6 +143,24 @@ class Prepared:
         found = {tuple(cell): vals for cell, vals in sums}
         zero = (0.0,) * len(names)
         return [[float(found.get(k, zero)[j]) for k in self.keys] for j in range(len(names))]
+
+    def unit_cells(self, scope: Scope) -> UnitCells:
+        """Per (unit, public cell), the exact partial sums, as arrays: for choosing bounds
+        under DP and then bounding them without reading the store again."""
+        found = scope.store.partial_sums(
+            self.unit, self.compiled.dims, self.compiled.measures, self.store_filters()
+        )
+        return UnitCells.read(found, self.keys, len(self.compiled.measures))
+
+    def bound(self, cells: UnitCells) -> list[list[float]]:
+        """What :meth:`bounded` reads from the store, computed from partials already read."""
+        names = self.compiled.query.measures
+        return cells.bounded(
+            clip=[self.clip[m] for m in names],
+            norm=_dp.store_norm(self.mechanism, self.bounding),
+            norm_bounds=[self.norms[m] for m in names],
+            max_cells=self.max_cells,
+        )
 
     def noisy_release(
         self, noisy: Sequence[Sequence[float]], key: str, data: str

@@ -5,6 +5,8 @@ whole file and raises :class:`ProfileError` naming the file, the line and the ke
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
@@ -14,38 +16,31 @@ from typing import Any, TypeVar
 
 import attrs
 
+from ._codematch import CodeMatcher, listing
 from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
-from ._measures import MEASURES
 from ._model import CONVERTERS
+from ._privacypolicy import PRIVACY_UNITS as PRIVACY_UNITS
+from ._privacypolicy import RETIRED_DP_KEYS as RETIRED_DP_KEYS
+from ._privacypolicy import DPPolicy as DPPolicy
+from ._privacypolicy import SuppressionPolicy as SuppressionPolicy
+from ._privacypolicy import read_privacy
+from ._profilekeys import CODED_FIELDS as CODED_FIELDS
+from ._profilekeys import check_keys
 from ._tablespec import TableSpec as TableSpec
 from ._tablespec import parse_tables
-from ._tomltext import line_in_array, line_of_key, plain_number
+from ._tomltext import TomlReader
 
 NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")  #: the languages notes may be written in
 
 #: Field names of Activity, which a profile's kind rules may name.
 _ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
 
-#: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
-CODED_FIELDS: tuple[str, ...] = (
-    "kind",
-    "setting",
-    "consultation_type",
-    "tier",
-    "modality",
-    "format",
-    "methods",
-    "competencies",
-    "resource_type",
-    "language",
-)
 #: Types an extra (state-specific) field may have.
 FIELD_TYPES: frozenset[str] = frozenset({"count", "bool", "code", "text", "hours", "minutes"})
 #: Dimensions a query may group by, besides a profile's coded extra fields.
 SHIPPED: tuple[str, ...] = ("illinois", "california", "montana")
 T = TypeVar("T")
-PRIVACY_UNITS: frozenset[str] = frozenset({"consultant", "program"})
 
 
 @attrs.frozen(slots=True)
@@ -83,51 +78,6 @@ class FieldSpec:
     kinds: tuple[str, ...] = ()
 
 
-@attrs.frozen(slots=True)
-class SuppressionPolicy:
-    min_consultants: int = 3
-    min_count: int = 11
-    dominance: float = 0.8
-    protection: float = 0.2
-
-
-#: Keys a profile may no longer set, and what replaced them.
-RETIRED_DP_KEYS: Mapping[str, str] = {
-    "period": "budgets now belong to the fiscal years of data a release reads; set "
-    "lifetime_epsilon_per_fiscal_year and analyst_epsilon_per_fiscal_year instead",
-    "budget_epsilon": "replaced by analyst_epsilon_per_fiscal_year (each analyst's allotment "
-    "per fiscal year of data) under lifetime_epsilon_per_fiscal_year (everyone's cap)",
-    "budget_rho": "ρ releases are charged in ε at the profile's delta; set "
-    "analyst_epsilon_per_fiscal_year instead",
-}
-
-
-@attrs.frozen(slots=True)
-class DPPolicy:
-    """Differential-privacy policy: the budget per fiscal year of data, defaults and bounds.
-
-    Every fiscal year of data is one partition of the ledger. Over the life of the data,
-    everyone together (every analyst and the state's DP tables) may spend at most
-    ``lifetime_epsilon_per_fiscal_year`` on it; one analyst at most
-    ``analyst_epsilon_per_fiscal_year`` of that, the state at most
-    ``state_epsilon_per_fiscal_year``. ρ-zCDP releases are charged in ε at ``delta``.
-    """
-
-    unit: str = "consultant"
-    lifetime_epsilon_per_fiscal_year: float = 4.0
-    analyst_epsilon_per_fiscal_year: float = 2.0
-    state_epsilon_per_fiscal_year: float = 0.0
-    delta: float = 1e-6
-    default_epsilon: float = 0.5
-    default_rho: float = 0.05
-    max_cells: int = 12
-    bounding: str = "norm"
-    #: per measure: the most one unit may add to one cell
-    bounds: Mapping[str, float] = attrs.field(factory=dict, hash=False)
-    #: per measure: the most one unit may add across all cells of a release (L1 norm)
-    norm_bounds: Mapping[str, float] = attrs.field(factory=dict, hash=False)
-
-
 class _Derived(dict[str, Any]):
     """Data derived from a profile on first use; a copy or an unpickled profile rebuilds it."""
 
@@ -159,6 +109,13 @@ class Profile:
     #: the languages notes may be written in (``[profile] languages``): the note screen
     #: looks for personal data with the cue words of each
     languages: tuple[str, ...] = NOTE_LANGUAGES
+    #: the profile's own version (``[profile] version``), recorded with the store's data
+    version: str = "1"
+    #: the digest of the profile's content (its parsed TOML: comments and layout aside); a
+    #: store refuses a profile with another digest than the one its data was recorded under
+    digest: str = attrs.field(default="", eq=False, hash=False)
+    #: the TOML text the profile was read from (a store keeps it, to be read without the file)
+    text: str = attrs.field(default="", repr=False, eq=False, hash=False)
     #: every field's codes as a set, built once: validation asks for them per record
     _code_sets: Mapping[str, frozenset[str]] = attrs.field(
         init=False, repr=False, eq=False, hash=False
@@ -191,17 +148,35 @@ class Profile:
         """The codes a field may take (empty when the profile does not record it)."""
         return self._code_sets.get(field, frozenset())
 
+    def code_list(self, field: str) -> Sequence[Code | County]:
+        """A field's codes with their labels, in the profile's order (empty when the profile
+        does not record the field): a coded field, ``county``, ``region`` or an extra field."""
+        if field == "county":
+            return self.counties
+        if field == "region":
+            return self.regions
+        if field in self.fields:
+            return self.fields[field].codes
+        return self.codes.get(field, ())
+
+    def coded_fields(self) -> tuple[str, ...]:
+        """Every field the profile lists codes for, ``county`` and ``region`` first."""
+        coded = [f for f in CODED_FIELDS if self.codes.get(f)]
+        extra = [n for n, f in self.fields.items() if f.codes]
+        return ("county", "region", *coded, *extra)
+
+    def matcher(self, field: str) -> CodeMatcher:
+        """What matches typed values to ``field``'s codes (case, accents and labels aside)."""
+        matchers = self.derived("profile.matchers", lambda p: dict[str, CodeMatcher]())
+        found = matchers.get(field)
+        if found is None:
+            pairs = ((c.code, c.label) for c in self.code_list(field))
+            found = matchers[field] = CodeMatcher(pairs)
+        return found
+
     def code_label(self, field: str, code: str) -> str:
         """The human label of a code (the code itself when it has none)."""
-        if field == "county":
-            pool: Sequence[Code | County] = self.counties
-        elif field == "region":
-            pool = self.regions
-        elif field in self.fields:
-            pool = self.fields[field].codes
-        else:
-            pool = self.codes.get(field, ())
-        for c in pool:
+        for c in self.code_list(field):
             if c.code == code:
                 return c.label
         return str(code)
@@ -254,11 +229,26 @@ def load_profile(name_or_path: str | Path = "illinois") -> Profile:
     if isinstance(name_or_path, Profile):
         return name_or_path
     text, source = _read(name_or_path)
+    return load_profile_text(text, source)
+
+
+def load_profile_text(text: str, source: str = "<profile>") -> Profile:
+    """A profile from its TOML text; ``source`` names it in messages (and is kept as
+    :attr:`Profile.source`). What a store's remembered profile is read back with."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{source}: not valid TOML: {exc}") from None
-    return _Builder(text, source).build(data)
+    reader = TomlReader(text, source)
+    check_keys(data, reader)
+    return _Builder(reader).build(data, text)
+
+
+def content_digest(data: Mapping[str, Any]) -> str:
+    """The SHA-256 of a parsed profile: the same for the same content, whatever its comments,
+    layout or key order."""
+    canonical = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def profile_path(name_or_path: str | Path) -> Path | None:
@@ -286,109 +276,56 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
 
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+#: what a code or a field's name may be made of, said in every message that refuses one
+SLUG_RULE = (
+    "a code is lowercase letters a–z, digits 0–9 and underscores, starting with a letter or "
+    "a digit (e.g. cook, la_paz, region_1)"
+)
 
 
 class _Builder:
     """Turns parsed TOML into a Profile, locating every fault in the source text."""
 
-    def __init__(self, text: str, source: str) -> None:
-        self.text = text
-        self.lines = text.splitlines()
-        self.source = source
-
-    def fail(self, key: str, message: str, needle: str | None = None, nth: int = 1) -> ProfileError:
-        line = self._line_of(needle if needle is not None else key.rsplit(".", 1)[-1], nth)
-        at = f", line {line}" if line else ""
-        return ProfileError(f"{self.source}{at}, key {key!r}: {message}")
-
-    def _line_of(self, needle: str, nth: int = 1) -> int | None:
-        seen = 0
-        pattern = re.compile(r"(?<![\w-])" + re.escape(needle) + r"(?![\w-])")
-        for i, line in enumerate(self.lines, 1):
-            if pattern.search(line.split("#", 1)[0]):
-                seen += 1
-                if seen == nth:
-                    return i
-        return None
-
-    # small typed getters -------------------------------------------------------------
-    def _table(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any]:
-        value = data.get(key, {})
-        if not isinstance(value, Mapping):
-            raise self.fail(f"{path}{key}", "must be a table")
-        return value
-
-    def _str(self, data: Mapping[str, Any], key: str, path: str, default: str | None = None) -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or not value:
-            raise self.fail(f"{path}{key}", "must be a non-empty string")
-        return value
-
-    def _num(
-        self,
-        data: Mapping[str, Any],
-        key: str,
-        path: str,
-        default: float,
-        *,
-        positive: bool = False,
-    ) -> float:
-        """A finite number >= 0 (> 0 with ``positive``): NaN, ±inf, negatives and -0.0 are
-        refused, naming the file, the key and its line."""
-        value = data.get(key, default)
-        if not plain_number(value, positive=positive):
-            want = "a positive" if positive else "a non-negative"
-            raise self.fail_at(f"{path}{key}", f"must be {want} finite number, not {value!r}")
-        return float(value)
-
-    def _int(self, data: Mapping[str, Any], key: str, path: str, default: int) -> int:
-        """A whole number >= 0 (a float with a fraction, NaN or inf is refused)."""
-        value = self._num(data, key, path, default)
-        if not value.is_integer():
-            raise self.fail_at(f"{path}{key}", f"must be a whole number, not {value!r}")
-        return int(value)
-
-    def fail_at(self, dotted: str, message: str) -> ProfileError:
-        """A fault at the key ``dotted`` (``privacy.dp.bounds.hours``): the line is found
-        inside the key's own table, not wherever its last name first appears."""
-        line = line_of_key(self.lines, dotted)
-        if line is None:
-            return self.fail(dotted, message)
-        return ProfileError(f"{self.source}, line {line}, key {dotted!r}: {message}")
+    def __init__(self, reader: TomlReader) -> None:
+        self.r = reader
+        self.source = reader.source
 
     def _codes(self, raw: Any, key: str) -> tuple[Code, ...]:
+        r = self.r
         if not isinstance(raw, list):
-            raise self.fail(key, "must be an array of { code = …, label = … } tables")
+            raise r.fail_at(key, "must be an array of { code = …, label = … } tables")
         out: list[Code] = []
         seen: set[str] = set()
         for entry in raw:
             if isinstance(entry, str):
                 entry = {"code": entry, "label": entry.replace("_", " ").capitalize()}
             if not isinstance(entry, Mapping) or not isinstance(entry.get("code"), str):
-                raise self.fail(key, f"entry {entry!r} needs a string 'code'")
+                raise r.fail(key, f"entry {entry!r} needs a string 'code'")
             code = entry["code"]
             if not _SLUG.match(code):
-                raise self.fail(
-                    key, f"code {code!r} must be lowercase letters, digits and _", needle=code
-                )
+                raise r.fail_entry(key, code, f"code {code!r} is not a code: {SLUG_RULE}")
             if code in seen:
-                raise self.fail(key, f"duplicate code {code!r}", needle=code, nth=2)
+                raise r.fail_entry(key, code, f"duplicate code {code!r}", nth=2)
             seen.add(code)
             out.append(Code(code, str(entry.get("label", code))))
         return tuple(out)
 
-    def build(self, data: Mapping[str, Any]) -> Profile:
-        meta = self._table(data, "profile", "")
-        name = self._str(meta, "name", "profile.")
-        label = self._str(meta, "label", "profile.", default=name.title())
+    def build(self, data: Mapping[str, Any], text: str) -> Profile:
+        r = self.r
+        meta = r.table(data, "profile", "")
+        name = r.string(meta, "name", "profile.")
+        label = r.string(meta, "label", "profile.", default=name.title())
+        version = meta.get("version", "1")
+        if isinstance(version, bool) or not isinstance(version, str | int | float):
+            raise r.fail_at("profile.version", f'must be a string like "2026.1", not {version!r}')
         month = meta.get("fiscal_year_start_month", 7)
         if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
-            raise self.fail(
+            raise r.fail_at(
                 "profile.fiscal_year_start_month", f"must be a month number 1–12, not {month!r}"
             )
         start = meta.get("start_date", dt.date(2015, 1, 1))
         if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
-            raise self.fail("profile.start_date", "must be a TOML date like 2020-07-01")
+            raise r.fail_at("profile.start_date", "must be a TOML date like 2020-07-01")
 
         languages = meta.get("languages", list(NOTE_LANGUAGES))
         if (
@@ -396,67 +333,39 @@ class _Builder:
             or not languages
             or any(lang not in NOTE_LANGUAGES for lang in languages)
         ):
-            raise self.fail(
+            raise r.fail_at(
                 "profile.languages",
                 f"must be a list of note languages from {', '.join(NOTE_LANGUAGES)}, "
                 f"not {languages!r}",
             )
 
-        raw_codes = self._table(data, "codes", "")
+        raw_codes = r.table(data, "codes", "")
         codes: dict[str, tuple[Code, ...]] = {}
         for key, raw in raw_codes.items():
             if key not in CODED_FIELDS:
-                raise self.fail(
+                raise r.fail_at(
                     f"codes.{key}",
                     f"unknown coded field; expected one of {', '.join(CODED_FIELDS)}",
                 )
             codes[key] = self._codes(raw, f"codes.{key}")
         if not codes.get("kind"):
-            raise self.fail("codes.kind", "a profile must list at least one activity kind")
+            raise r.fail_at("codes.kind", "a profile must list at least one activity kind")
 
         regions = self._codes(data.get("regions", []), "regions")
-        region_set = {r.code for r in regions}
-        counties: list[County] = []
-        seen: set[str] = set()
-        for entry in data.get("counties", []):
-            if not isinstance(entry, Mapping):
-                raise self.fail("counties", f"entry {entry!r} must be a table")
-            code = entry.get("code")
-            if not isinstance(code, str) or not _SLUG.match(code):
-                raise self.fail("counties", f"county code {code!r} must be a lowercase slug")
-            if code in seen:
-                raise self.fail("counties", f"duplicate county {code!r}", needle=code, nth=2)
-            seen.add(code)
-            region = entry.get("region")
-            if region not in region_set:
-                raise self.fail(
-                    "counties", f"county {code!r} names unknown region {region!r}", needle=code
-                )
-            counties.append(County(code, str(entry.get("label", code)), str(region)))
-        if not counties:
-            raise self.fail("counties", "a profile must list its counties")
-
+        counties = self._counties(data.get("counties", []), regions)
         kind_codes = {c.code for c in codes["kind"]}
-        fields = self._fields(self._table(data, "fields", ""), kind_codes)
-        known_fields = set(_ACTIVITY_FIELDS) | set(fields)
-        kinds: dict[str, KindSpec] = {}
-        rules = self._table(data, "kinds", "")
-        for key in rules:
-            if key not in kind_codes:
-                raise self.fail(f"kinds.{key}", "is not listed in codes.kind")
-        for c in codes["kind"]:
-            rule = self._table(rules, c.code, "kinds.")
-            req = tuple(rule.get("required", ()))
-            forb = tuple(rule.get("forbidden", ()))
-            for f in req + forb:
-                if f not in known_fields:
-                    raise self.fail(f"kinds.{c.code}", f"names unknown field {f!r}", needle=f)
-            kinds[c.code] = KindSpec(c.code, c.label, req, forb)
+        fields = self._fields(r.table(data, "fields", ""), kind_codes)
+        kinds = self._kinds(r.table(data, "kinds", ""), codes["kind"], fields)
 
-        limits = self._table(data, "limits", "")
-        max_counts = {k: self._int(limits, k, "limits.", 0) for k in limits}
-        tables = self._tables(data.get("tables", []), fields)
-        supp, dp_policy = self._privacy(self._table(data, "privacy", ""))
+        limits = r.table(data, "limits", "")
+        max_counts = {k: r.whole(limits, k, "limits.", 0) for k in limits}
+        known = {
+            "county": {c.code for c in counties},
+            "region": {c.code for c in regions},
+            **{f: {c.code for c in cs} for f, cs in codes.items()},
+        }
+        tables = self._tables(data.get("tables", []), fields, known)
+        supp, dp_policy = read_privacy(r, r.table(data, "privacy", ""))
         self._dp_tables(tables, dp_policy)
         return Profile(
             name=name,
@@ -465,7 +374,7 @@ class _Builder:
             fiscal_year_start_month=month,
             start_date=start,
             codes=codes,
-            counties=tuple(counties),
+            counties=counties,
             regions=regions,
             kinds=kinds,
             fields=fields,
@@ -474,125 +383,135 @@ class _Builder:
             dp=dp_policy,
             max_counts=max_counts,
             languages=tuple(dict.fromkeys(languages)),
+            version=str(version),
+            digest=content_digest(data),
+            text=text,
         )
 
+    def _counties(self, raw: Any, regions: tuple[Code, ...]) -> tuple[County, ...]:
+        r = self.r
+        region_set = {c.code for c in regions}
+        counties: list[County] = []
+        seen: set[str] = set()
+        if not isinstance(raw, list):
+            raise r.fail_at("counties", "must be an array of { code, label, region } tables")
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                raise r.fail("counties", f"entry {entry!r} must be a table")
+            code = entry.get("code")
+            if not isinstance(code, str):
+                raise r.fail("counties", f"entry {entry!r} needs a string 'code'")
+            if not _SLUG.match(code):
+                raise r.fail_entry(
+                    "counties", code, f"county code {code!r} is not a code: {SLUG_RULE}"
+                )
+            if code in seen:
+                raise r.fail_entry("counties", code, f"duplicate county {code!r}", nth=2)
+            seen.add(code)
+            region = entry.get("region")
+            if region not in region_set:
+                raise r.fail_entry(
+                    "counties",
+                    code,
+                    f"county {code!r} names unknown region {region!r}; the regions are: "
+                    f"{listing(sorted(region_set), 'region') or 'none (list them in regions)'}",
+                )
+            counties.append(County(code, str(entry.get("label", code)), str(region)))
+        if not counties:
+            raise r.fail("counties", "a profile must list its counties")
+        return tuple(counties)
+
+    def _kinds(
+        self, rules: Mapping[str, Any], kind_list: tuple[Code, ...], fields: Mapping[str, Any]
+    ) -> dict[str, KindSpec]:
+        r = self.r
+        kind_codes = [c.code for c in kind_list]
+        known_fields = [*_ACTIVITY_FIELDS, *fields]
+        for key in rules:
+            if key not in kind_codes:
+                raise r.fail_at(
+                    f"kinds.{key}",
+                    f"is not listed in codes.kind (the kinds: {', '.join(kind_codes)})",
+                )
+        kinds: dict[str, KindSpec] = {}
+        for c in kind_list:
+            rule = r.table(rules, c.code, "kinds.")
+            lists: dict[str, tuple[str, ...]] = {}
+            for which in ("required", "forbidden"):
+                value = rule.get(which, ())
+                if not isinstance(value, list | tuple) or not all(
+                    isinstance(v, str) for v in value
+                ):
+                    raise r.fail_at(f"kinds.{c.code}.{which}", "must be a list of field names")
+                for f in value:
+                    if f not in known_fields:
+                        raise r.fail_at(
+                            f"kinds.{c.code}.{which}",
+                            f"names unknown field {f!r}; the fields: {', '.join(known_fields)}",
+                        )
+                lists[which] = tuple(value)
+            kinds[c.code] = KindSpec(c.code, c.label, lists["required"], lists["forbidden"])
+        return kinds
+
     def _fields(self, raw: Mapping[str, Any], kind_codes: set[str]) -> dict[str, FieldSpec]:
+        r = self.r
         fields: dict[str, FieldSpec] = {}
         for name, spec in raw.items():
             key = f"fields.{name}"
-            if not _SLUG.match(name) or name in _ACTIVITY_FIELDS:
-                raise self.fail(key, "extra field names must be new lowercase slugs")
+            if not _SLUG.match(name):
+                raise r.fail_at(key, f"an extra field's name is written like a code: {SLUG_RULE}")
+            if name in _ACTIVITY_FIELDS:
+                raise r.fail_at(
+                    key, f"{name!r} is already a field of every activity; pick another name"
+                )
             if not isinstance(spec, Mapping):
-                raise self.fail(key, "must be a table with a 'type'")
+                raise r.fail_at(key, "must be a table with a 'type'")
             ftype = spec.get("type")
             if ftype not in FIELD_TYPES:
-                raise self.fail(
+                raise r.fail_at(
                     f"{key}.type",
                     f"unknown field type {ftype!r}; use one of {', '.join(sorted(FIELD_TYPES))}",
-                    needle=str(ftype),
                 )
             codes = self._codes(spec.get("codes", []), f"{key}.codes") if ftype == "code" else ()
             if ftype == "code" and not codes:
-                raise self.fail(f"{key}.codes", "a code field needs a code list")
+                raise r.fail_at(f"{key}.codes", "a code field needs a code list")
             kinds = tuple(spec.get("kinds", ()))
             for k in kinds:
                 if k not in kind_codes:
-                    raise self.fail(f"{key}.kinds", f"unknown kind {k!r}", needle=k)
+                    raise r.fail_at(
+                        f"{key}.kinds",
+                        f"unknown kind {k!r}; the kinds: {', '.join(sorted(kind_codes))}",
+                    )
             maximum = spec.get("max")
             if maximum is not None:
-                maximum = self._num(spec, "max", f"{key}.", 0.0)
+                maximum = r.number(spec, "max", f"{key}.", 0.0)
             fields[name] = FieldSpec(
                 name, ftype, str(spec.get("label", name)), codes, maximum, kinds
             )
         return fields
 
-    def _tables(self, raw: Any, fields: Mapping[str, FieldSpec]) -> tuple[TableSpec, ...]:
-        extras = {n for n, f in fields.items() if f.type in ("code", "bool")}
+    def _tables(
+        self, raw: Any, fields: Mapping[str, FieldSpec], known: Mapping[str, set[str]]
+    ) -> tuple[TableSpec, ...]:
+        extras = {
+            n: {c.code for c in f.codes} for n, f in fields.items() if f.type in ("code", "bool")
+        }
 
         def fail(key: str, message: str, needle: str | None, nth: int) -> ProfileError:
-            return self.fail(key, message, needle=needle, nth=nth)
+            return self.r.fail(key, message, needle=needle, nth=nth)
 
-        return parse_tables(raw, extras, fail, self.fail_in_table)
+        def fail_in(index: int) -> Callable[[str, str], ProfileError]:
+            return self.r.fail_in_array("tables", index)
 
-    def fail_in_table(self, index: int) -> Callable[[str, str], ProfileError]:
-        """Faults at a key of the ``index``-th ``[[tables]]`` (its line, else its header's)."""
-
-        def at(key: str, message: str) -> ProfileError:
-            line = line_in_array(self.lines, "tables", index, key)
-            where = f", line {line}" if line else ""
-            return ProfileError(f"{self.source}{where}, key 'tables.{key}': {message}")
-
-        return at
+        return parse_tables(raw, extras, fail, fail_in, known)
 
     def _dp_tables(self, tables: Sequence[TableSpec], policy: DPPolicy) -> None:
         """A DP table must fit the state's allotment, or it could never be released."""
         for i, t in enumerate(tables):
             if t.epsilon is not None and t.epsilon > policy.state_epsilon_per_fiscal_year:
-                raise self.fail_in_table(i)(
+                raise self.r.fail_in_array("tables", i)(
                     "epsilon",
                     f"table {t.name!r} spends {t.epsilon:g} per fiscal year of data, more than "
                     "[privacy.dp] state_epsilon_per_fiscal_year "
                     f"({policy.state_epsilon_per_fiscal_year:g}) allows the state's DP tables",
                 )
-
-    def _privacy(self, raw: Mapping[str, Any]) -> tuple[SuppressionPolicy, DPPolicy]:
-        s = self._table(raw, "suppression", "privacy.")
-        p = "privacy.suppression."
-        dominance = self._num(s, "dominance", p, 0.8, positive=True)
-        if not 0 < dominance <= 1:
-            raise self.fail_at(p + "dominance", "must be a share in (0, 1], e.g. 0.8 for 80 %")
-        supp = SuppressionPolicy(
-            min_consultants=self._int(s, "min_consultants", p, 3),
-            min_count=self._int(s, "min_count", p, 11),
-            dominance=dominance,
-            protection=self._num(s, "protection", p, 0.2),
-        )
-        d = self._table(raw, "dp", "privacy.")
-        p = "privacy.dp."
-        for old, why in RETIRED_DP_KEYS.items():
-            if old in d:
-                raise self.fail_at(p + old, f"is no longer read: {why}")
-        unit = d.get("unit", "consultant")
-        if unit not in PRIVACY_UNITS:
-            raise self.fail(p + "unit", f"privacy unit must be consultant or program, not {unit!r}")
-        bounding = d.get("bounding", "norm")
-        if bounding not in ("norm", "max_cells"):
-            raise self.fail(p + "bounding", "must be norm or max_cells")
-
-        bounds = self._table(d, "bounds", p)
-        norms = self._table(d, "norm_bounds", p)
-        for table, key in ((bounds, "bounds"), (norms, "norm_bounds")):
-            for m in table:
-                if m not in MEASURES:
-                    raise self.fail_at(f"{p}{key}.{m}", f"unknown measure {m!r}")
-                self._num(table, m, f"{p}{key}.", 0.0, positive=True)
-        lifetime = self._num(d, "lifetime_epsilon_per_fiscal_year", p, 4.0)
-        analyst = self._num(d, "analyst_epsilon_per_fiscal_year", p, min(2.0, lifetime))
-        state = self._num(d, "state_epsilon_per_fiscal_year", p, 0.0)
-        for key, value in (
-            ("analyst_epsilon_per_fiscal_year", analyst),
-            ("state_epsilon_per_fiscal_year", state),
-        ):
-            if value > lifetime:
-                raise self.fail_at(
-                    p + key,
-                    f"{value:g} is more than lifetime_epsilon_per_fiscal_year ({lifetime:g}), "
-                    "the cap everyone's releases of a fiscal year of data share",
-                )
-        delta = self._num(d, "delta", p, 1e-6, positive=True)
-        if not delta < 1:
-            raise self.fail_at(p + "delta", f"must lie strictly between 0 and 1, not {delta!r}")
-        policy = DPPolicy(
-            unit=unit,
-            lifetime_epsilon_per_fiscal_year=lifetime,
-            analyst_epsilon_per_fiscal_year=analyst,
-            state_epsilon_per_fiscal_year=state,
-            delta=delta,
-            default_epsilon=self._num(d, "default_epsilon", p, 0.5, positive=True),
-            default_rho=self._num(d, "default_rho", p, 0.05, positive=True),
-            max_cells=self._int(d, "max_cells", p, 12),
-            bounding=bounding,
-            bounds={k: float(v) for k, v in bounds.items()},
-            norm_bounds={k: float(v) for k, v in norms.items()},
-        )
-        return supp, policy

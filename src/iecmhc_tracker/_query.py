@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from ._codematch import unknown_code
 from ._errors import Forbidden, Problem, ValidationError
 from ._measures import MEASURES
 from ._profile import Profile
@@ -147,15 +148,11 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                 for v in _values(value)
             ]
             if spec.type == "code":
+                vals = [_code(profile, name, v) for v in vals]
                 bad = [v for v in vals if v not in profile.code_set(name)]
                 if bad:
-                    problems.append(
-                        Problem(
-                            f"where.{key}",
-                            "unknown_code",
-                            f"unknown {name} code(s): {', '.join(bad)}",
-                        )
-                    )
+                    message = unknown_code(name, bad[0], profile.matcher(name))
+                    problems.append(Problem(f"where.{key}", "unknown_code", message))
             filters[key] = vals
             continue
         if key not in dims:
@@ -170,19 +167,24 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                 continue
         else:
             allowed = profile.code_set(key)
+            vals = [_code(profile, key, v) for v in vals]
             bad = [str(v) for v in vals if v not in allowed]
             if bad:
-                problems.append(
-                    Problem(
-                        f"where.{key}", "unknown_code", f"unknown {key} code(s): {', '.join(bad)}"
-                    )
-                )
+                message = unknown_code(key, bad[0], profile.matcher(key))
+                problems.append(Problem(f"where.{key}", "unknown_code", message))
                 continue
         filters[key] = vals
     if problems:
         raise ValidationError(problems)
     specs = tuple(_spec(m) for m in query.measures)
     return CompiledQuery(query, tuple(query.by), specs, filters)
+
+
+def _code(profile: Profile, field: str, value: Any) -> Any:
+    """A filter's value as the profile spells the code ("Cook" is ``cook``)."""
+    if isinstance(value, str) and value not in profile.code_set(field):
+        return profile.matcher(field).match(value) or value
+    return value
 
 
 def _spec(name: str) -> MeasureSpec:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._accounting import shown
 from ._dp import half_width
 from ._errors import invalid
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 POSTPROCESSING: tuple[str, ...] = ("clamp", "round")
+#: budgets in a release's metadata, shown rounded (``_accounting.shown``)
+_BUDGETS = ("epsilon", "rho", "charged_epsilon", "release_budget", "auto_loss")
 
 
 @attrs.frozen(slots=True)
@@ -90,6 +93,8 @@ class Release:
     each charged ``charged_epsilon``), ``data`` (an opaque digest of the store and its data
     version: equal digests, equal data), ``time`` (when it was served), ``level``,
     ``postprocess`` and ``cached`` (True when served again from the release cache at no cost).
+    Budgets (``epsilon``, ``rho``, ``epsilon_delta``, ``charged_epsilon``) are shown rounded
+    to six significant digits; ``session.history()`` has the exact charge.
     A cached release carries nothing of who asked first or when.
     """
 
@@ -135,6 +140,12 @@ class Release:
             half_width={n["measure"]: h for n, h in zip(noise, halves, strict=True)},
             integer={n["measure"]: bool(n["integer"]) for n in noise},
         )
+        # budgets as people read them; the ledger (``history()``) keeps the exact charge
+        for name in _BUDGETS:
+            if isinstance(meta.get(name), int | float):
+                meta[name] = shown(meta[name])
+        if meta.get("epsilon_delta"):
+            meta["epsilon_delta"] = [shown(v) for v in meta["epsilon_delta"]]
         return cls(tuple(raw["dims"]), tuple(raw["measures"]), tuple(out), meta, labels or {})
 
     def __len__(self) -> int:

@@ -18,6 +18,15 @@ from typing import Any
 
 import jinja2
 
+from ._figures import (
+    fiscal_year_trend,
+    headline_label,
+    in_profile_order,
+    rate_sources,
+    referral_rate,
+    year_rate,
+    year_total,
+)
 from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
@@ -74,8 +83,10 @@ def portfolio_data(
     fiscal_year: int | None = None,
     date_from: dt.date | None = None,
     date_to: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """The numbers of one consultant's portfolio (their own activities only)."""
+    """The numbers of one consultant's portfolio (their own activities only); the fiscal
+    year of ``today`` is marked as a year to date."""
     every = list(activities)
     for a in every:
         if a.consultant != consultant:
@@ -113,6 +124,7 @@ def portfolio_data(
         y["hours"] += float(a.hours or 0)
         y["training_hours"] += float(a.hours or 0) if a.kind == "training" else 0.0
         y["referrals"] += a.referral_total
+    current = profile.fiscal_year(today or dt.date.today())
     return {
         "consultant": consultant,
         "fiscal_year": fiscal_year,
@@ -121,13 +133,32 @@ def portfolio_data(
         "training_hours": sum(float(a.hours or 0) for a in acts if a.kind == "training"),
         "trainings": sum(1 for a in acts if a.kind == "training"),
         "referrals": sum(referrals.values()),
+        "referral_rate": referral_rate(
+            sum(referrals.values()), sum(1 for a in acts if a.kind == "consultation")
+        ),
         "hours_by_type": _labelled(profile, "consultation_type", by_type),
         "hours_by_setting": _labelled(profile, "setting", by_setting),
-        "hours_by_month": sorted(by_month.items()),
+        "hours_by_month": _every_month(by_month),
         "methods": _labelled(profile, "methods", methods),
         "referrals_by_type": _labelled(profile, "resource_type", referrals),
-        "years": [{"fiscal_year": y, **v} for y, v in sorted(years.items())],
+        "years": [
+            {"fiscal_year": y, "to_date": y == current, **v} for y, v in sorted(years.items())
+        ],
     }
+
+
+def _every_month(by_month: Mapping[str, float]) -> list[tuple[str, float]]:
+    """Month by month from the first to the last, a month without activity as 0: a time axis
+    that skipped it would read as no gap at all."""
+    if not by_month:
+        return []
+    first, last = min(by_month), max(by_month)
+    year, month = int(first[:4]), int(first[5:])
+    out: list[tuple[str, float]] = []
+    while (key := f"{year:04d}-{month:02d}") <= last:
+        out.append((key, by_month.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _labelled(profile: Profile, field: str, counts: Mapping[str, float]) -> list[list[Any]]:
@@ -185,7 +216,7 @@ def program_data(
         "contacts": rows,
         "hours": sum(float(c["hours"] or 0) for c in contacts),
         "consultants": len({c["consultant"] for c in contacts}),
-        "by_month": sorted(by_month.items()),
+        "by_month": _every_month(by_month),
         "by_type": [[k, round(v, 2)] for k, v in sorted(by_type.items(), key=lambda kv: -kv[1])],
     }
 
@@ -237,6 +268,8 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, s
 
 # -- state dashboard and funding summary -------------------------------------------------------
 
+#: the most bars a dashboard chart draws (longer tables are shown as tables only)
+_CHART_ROWS = 24
 _TIER_ORDER = {"universal": 0, "targeted": 1, "intensive": 2}
 
 
@@ -249,17 +282,6 @@ def _suppression_note(profile: Profile) -> str:
         "it; further cells are withheld where totals would otherwise let a withheld number be "
         "worked out. Totals include withheld cells."
     )
-
-
-def _headline_label(profile: Profile, table: Table, measure: str) -> str:
-    kinds = table.where.get("kind", ())
-    if measure == "activities" and kinds:
-        return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
-    label = MEASURES[measure].label
-    series = table.where.get("extra.series", ())
-    if series:
-        label += " (" + ", ".join(profile.code_label("series", s) for s in series) + ")"
-    return label
 
 
 def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
@@ -276,22 +298,15 @@ def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
     return out
 
 
-def _year_total(table: Table, measure: str, year: int) -> float | None:
-    """The published total of ``measure`` for one fiscal year (None if withheld/absent)."""
-    coords = tuple(year if d == "fiscal_year" else None for d in table.dims)
-    try:
-        return table.cell(*coords).values[measure]
-    except KeyError:
-        return None
-
-
-def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) -> dict[str, Any]:
-    """The numbers of the state dashboard for one fiscal year (suppressed tables only)."""
+def dashboard_data(
+    profile: Profile, tables: Sequence[Table], fiscal_year: int, today: dt.date | None = None
+) -> dict[str, Any]:
+    """The numbers of the state dashboard for one fiscal year (suppressed tables only).
+    ``today`` marks the current fiscal year as a year to date in the trend."""
+    tables = in_profile_order(profile, tables)
     tiles: list[dict[str, Any]] = []
     headlines = _headlines(tables)
     tiers: dict[str | None, list[dict[str, Any]]] = {}
-    trend: list[list[Any]] = []
-    trend_title = ""
     for table in tables:
         has_year = "fiscal_year" in table.dims
         part = table.select(fiscal_year=fiscal_year) if has_year else table
@@ -299,15 +314,10 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
             total = part.total
             tiles.append(
                 {
-                    "label": _headline_label(profile, table, m),
+                    "label": headline_label(profile, table, m),
                     "value": total.values[m] if total is not None else None,
                 }
             )
-        if has_year and not trend and "hours" in table.measures:
-            trend_title = f"{_headline_label(profile, table, 'hours')} by fiscal year"
-            trend = [[f"FY{y}", _year_total(table, "hours", y)] for y in table.fiscal_years]
-            while len(trend) > 1 and trend[0][1] == 0:  # years before any activity
-                trend.pop(0)
         rows = [
             {"label": " · ".join(c.labels) or "All", "values": [c.values[m] for m in part.measures]}
             for c in part.cells
@@ -315,6 +325,7 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         total = part.total
         first = part.measures[0]
         block = {
+            "id": table.name,
             "title": table.title,
             "dim_label": " · ".join(d.replace("_", " ").capitalize() for d in part.dims) or "",
             "measure_labels": [MEASURES[m].label for m in part.measures],
@@ -324,11 +335,24 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
                 if total is not None and part.dims
                 else None
             ),
-            "chart": [[r["label"], r["values"][0]] for r in rows] if part.dims else [],
+            # past a couple of dozen bars a chart is no longer read: the table says it all
+            "chart": (
+                [[r["label"], r["values"][0]] for r in rows]
+                if part.dims and len(rows) <= _CHART_ROWS
+                else []
+            ),
             "chart_measure": MEASURES[first].label,
         }
         tier = _tier_of(profile, table)
         tiers.setdefault(tier, []).append(block)
+    if rate_sources(tables) is not None:
+        tiles.append(
+            {
+                "label": "Referrals per 100 consultation activities",
+                "value": year_rate(tables, fiscal_year),
+            }
+        )
+    trend_title, trend, trend_note = fiscal_year_trend(profile, tables, today)
     ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
     return {
         "profile": profile.label,
@@ -336,6 +360,7 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
         "tiles": tiles,
         "trend": trend,
         "trend_title": trend_title,
+        "trend_note": trend_note,
         "tiers": [
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
@@ -368,11 +393,19 @@ def dashboard_html(profile: Profile, data: Mapping[str, Any]) -> str:
     )
 
 
+#: measures that count who was reached rather than what was delivered
+_REACH = ("children_benefiting", "families", "staff_influenced", "participants")
+#: the most fiscal years the funding page shows
+FUNDING_YEARS = 5
+
+
 def funding_data(
     profile: Profile, tables: Sequence[Table], through: int | None = None
 ) -> dict[str, Any]:
-    """Statewide totals per fiscal year, up to ``through`` (the last complete year), with the
-    change over the latest year. Years before any activity are left out."""
+    """Statewide totals per fiscal year, up to five years to ``through`` (the last complete
+    year), with the change over the latest year and who was reached. Years before any
+    activity are left out. Every number comes from the published (protected) tables."""
+    tables = in_profile_order(profile, tables)
     years: list[int] = sorted(
         {y for t in tables for y in t.fiscal_years if through is None or y <= through}
     )
@@ -380,21 +413,46 @@ def funding_data(
     headlines = _headlines([t for t in tables if "fiscal_year" in t.dims])
     for table in tables:
         for m in headlines.get(table.name, ()):
-            values = [_year_total(table, m, y) for y in years]
-            last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
-            change = round((last - prev) / prev * 100, 1) if last is not None and prev else None
             rows.append(
-                {"label": _headline_label(profile, table, m), "values": values, "change": change}
+                {
+                    "label": headline_label(profile, table, m),
+                    "values": [year_total(table, m, y) for y in years],
+                    "reach": m in _REACH,
+                }
             )
+    if rate_sources(tables) is not None and years:
+        rows.append(
+            {
+                "label": "Referrals per 100 consultation activities",
+                "values": [year_rate(tables, y) for y in years],
+                "reach": False,
+            }
+        )
     while len(years) > 1 and all(not r["values"][0] for r in rows):
         years.pop(0)  # before any activity: nothing to show
         for r in rows:
             r["values"].pop(0)
+    drop = max(0, len(years) - FUNDING_YEARS)
+    years = years[drop:]
+    for r in rows:
+        r["values"] = r["values"][drop:]
+        values = r["values"]
+        last, prev = (values[-1], values[-2]) if len(values) >= 2 else (None, None)
+        r["change"] = round((last - prev) / prev * 100, 1) if last is not None and prev else None
     latest = years[-1] if years else None
+    reached = [r for r in rows if r["reach"]]
     return {
         "profile": profile.label,
         "years": years,
-        "rows": rows,
+        "rows": [r for r in rows if not r["reach"]],
+        "reach": reached,
+        "reach_note": (
+            ""
+            if any(r["label"] == MEASURES["children_benefiting"].label for r in reached)
+            else f"The {profile.label} profile publishes no count of children reached."
+        )
+        + " Programs reached are not counted in any published table: a count of distinct "
+        "programs is not among the measures the state tables can publish.",
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
             f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "

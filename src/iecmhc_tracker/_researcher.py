@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from . import _accuracy, _autobounds
-from ._accounting import fiscal_year_of, normalise_analyst, partitions
+from ._accounting import fiscal_year_of, normalise_analyst, partitions, shown
 from ._accuracy import AccountDraw, AccuracyReport
 from ._autobounds import AUTO_SHARE
 from ._cache import ReleaseCache, canonical_key
@@ -242,10 +242,13 @@ class ResearcherSession:
         names = prep.compiled.query.measures
         n = len(prep.keys)
         per_unit = min(prep.max_cells, n) if prep.max_cells else n
+        # one read of the per-unit cell totals serves the choice and the release
+        cells = prep.unit_cells(t)
         chosen = _autobounds.choose(
-            prep.partials(t),
+            cells,
             measures=names,
             start=prep.clip,
+            start_norms=prep.norms,
             mechanism=prep.mechanism,
             bounding=prep.bounding,
             budget=AUTO_SHARE * prep.budget,
@@ -264,7 +267,7 @@ class ResearcherSession:
             delta=prep.delta,
             chosen=True,
         )
-        raw = final.noisy_release(final.plan.run(final.bounded(t)), key, data)
+        raw = final.noisy_release(final.plan.run(final.bound(cells)), key, data)
         whole = prep.plan
         raw.update(
             chosen.metadata(),
@@ -312,17 +315,16 @@ class ResearcherSession:
             )
         budget = self.budget
         accounts = tuple(
-            AccountDraw(
-                fiscal_year=y,
-                charge=whole.charge,
-                remaining=budget[y].remaining,
-                lifetime_remaining=budget[y].lifetime_remaining,
-            )
+            AccountDraw.of(y, whole.charge, budget[y].remaining, budget[y].lifetime_remaining)
             for y in whole.data_years
         )
         out = _accuracy.report(prep, level, accounts, auto_bounds=auto)
+        plan = whole.plan
         return attrs.evolve(
-            out, epsilon=whole.plan.epsilon, rho=whole.plan.rho, charge=whole.charge
+            out,
+            epsilon=None if plan.epsilon is None else shown(plan.epsilon),
+            rho=None if plan.rho is None else shown(plan.rho),
+            charge=shown(whole.charge),
         )
 
     def epsilon_for(

@@ -12,11 +12,14 @@ from typing import Any
 
 import attrs
 
+from ._codematch import listing
 from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._tomltext import plain_number
 
+#: dimensions whose values are numbers, not a profile's codes
+UNCODED: frozenset[str] = frozenset({"fiscal_year", "quarter"})
 #: how a state table may be released
 TABLE_MODES: tuple[str, ...] = ("suppression", "dp")
 
@@ -43,15 +46,19 @@ Fail = Callable[[str, str], ProfileError]
 
 def parse_tables(
     raw: Any,
-    extras: set[str],
+    extras: Mapping[str, set[str]],
     fail: Callable[[str, str, str | None, int], ProfileError],
     fail_in: Callable[[int], Fail],
+    known: Mapping[str, set[str]] | None = None,
 ) -> tuple[TableSpec, ...]:
     """The profile's ``[[tables]]``. ``extras``: the coded and yes/no extra fields a table may
-    filter on; ``fail(key, message, needle, nth)`` locates a fault by a word of the file,
-    ``fail_in(i)`` by a key of the ``i``-th table."""
+    filter on, with their codes (none for yes/no); ``known``: the codes of each coded
+    dimension (a table may neither group by a dimension without codes nor filter on a code
+    that is not one); ``fail(key, message, needle, nth)`` locates a fault by a word of the
+    file, ``fail_in(i)`` by a key of the ``i``-th table."""
     if not isinstance(raw, list):
         raise fail("tables", "must be an array of tables ([[tables]])", None, 1)
+    codes = known or {}
     dims = set(BASE_DIMENSIONS)
     out: list[TableSpec] = []
     names: set[str] = set()
@@ -61,24 +68,49 @@ def parse_tables(
         if not isinstance(name, str) or not name:
             raise at("name", "must be a non-empty string")
         if name in names:
-            raise fail("tables.name", f"duplicate table {name!r}", name, 2)
+            raise at("name", f"duplicate table {name!r}")
         names.add(name)
         measures = tuple(t.get("measures", ()))
         by = tuple(t.get("by", ()))
         for m in measures:
             if m not in MEASURES:
-                raise fail(f"tables.{name}.measures", f"unknown measure {m!r}", m, 1)
+                raise at("measures", f"unknown measure {m!r}; measures: {', '.join(MEASURES)}")
         if not measures:
-            raise fail(f"tables.{name}.measures", "a table needs a measure", name, 1)
+            raise at("measures", f"table {name!r} needs a measure")
         for d in by:
             if d not in dims:
-                raise fail(f"tables.{name}.by", f"unknown dimension {d!r}", d, 1)
+                raise at("by", f"unknown dimension {d!r}; dimensions: {', '.join(BASE_DIMENSIONS)}")
+            if known is not None and d not in UNCODED and not codes.get(d):
+                raise at(
+                    "by",
+                    f"groups by {d!r}, but the profile lists no {d} codes; list them under "
+                    f"[codes] {d} = [...] or group by another dimension",
+                )
         where: dict[str, tuple[Any, ...]] = {}
-        for k, v in t.get("where", {}).items():
-            if k not in dims | extras:
-                raise fail(f"tables.{name}.where", f"unknown dimension {k!r}", k, 1)
+        raw_where = t.get("where", {})
+        if not isinstance(raw_where, Mapping):
+            raise at("where", 'must be a table, e.g. where = { kind = ["consultation"] }')
+        for k, v in raw_where.items():
+            if k not in dims and k not in extras:
+                filterable = ", ".join([*BASE_DIMENSIONS, *extras])
+                raise at("where", f"unknown dimension {k!r}; a table may filter on: {filterable}")
+            values = tuple(v) if isinstance(v, list) else (v,)
+            allowed = extras[k] if k in extras else codes.get(k)
+            if known is not None and k not in UNCODED and allowed is not None:
+                if k in extras and not allowed:
+                    bad = [x for x in values if not isinstance(x, bool)]
+                    shown = "true or false"
+                else:
+                    bad = [x for x in values if x not in allowed]
+                    shown = listing(sorted(allowed), k) or f"none (the profile lists no {k} codes)"
+                if bad:
+                    raise at(
+                        "where",
+                        f"filters {k} on {bad[0]!r}, which is not a {k} code; "
+                        f"the {k} codes: {shown}",
+                    )
             # extra fields are filtered through the row's tags
-            where[f"extra.{k}" if k in extras else k] = tuple(v) if isinstance(v, list) else (v,)
+            where[f"extra.{k}" if k in extras else k] = values
         mode, epsilon = _mode(t, at)
         out.append(
             TableSpec(

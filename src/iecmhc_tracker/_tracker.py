@@ -13,17 +13,29 @@ import attrs
 
 from ._cache import ReleaseCache
 from ._columns import Row
-from ._errors import ConflictError, Problem, ValidationError
+from ._errors import ConflictError, Problem, StorageError, ValidationError
 from ._model import Activity
 from ._profile import Profile, load_profile
+from ._profilestamp import settle
 from ._researcher import ResearcherSession
 from ._rows import row_builder, to_row
 from ._scope import Record, Scope
 from ._validate import examine, examiner
-from ._views import ConsultantView, ProgramView, StateView
+from ._views import ConsultantView, ProgramView, StateView, deleted_on
 from .stores import Store, open_store
+from .stores.sql.engine import shown
 
 DEFAULT_URL = "sqlite:///tracker.db"
+
+
+def _shown(url: str) -> str:
+    """``url`` as messages show it (a SQL URL's password hidden)."""
+    if "://" not in url or url.startswith("memory:"):
+        return url
+    try:
+        return shown(url)
+    except StorageError:
+        return url
 
 
 class _Invalid(Exception):
@@ -133,21 +145,39 @@ class Tracker:
     def open(
         cls,
         url: str = DEFAULT_URL,
-        profile: str | Path | Profile = "illinois",
+        profile: str | Path | Profile | None = None,
         *,
+        create: bool = True,
         today: Callable[[], dt.date] = dt.date.today,
         cache_dir: str | Path | None = None,
         **store_options: Any,
     ) -> Tracker:
-        """Open (creating if needed) the store at ``url`` under ``profile``.
+        """Open the store at ``url`` under its profile.
 
         ``url``: ``sqlite:///path`` (default ``sqlite:///tracker.db``), ``memory://``,
         ``postgresql+psycopg://…`` or ``mysql+pymysql://…``. ``profile``: a shipped profile's
-        name, a TOML path or a loaded :class:`Profile`. Extra keyword arguments go to the store
-        (e.g. ``table_prefix="iecmhc_"``).
+        name, a TOML path or a loaded :class:`Profile`; ``None`` (the default) opens the
+        store under the profile it remembers (Illinois for a store that holds none yet). A
+        store remembers the profile it was first opened under to write; another one (other
+        name or content) is refused with :class:`ProfileMismatch`.
+
+        ``create=True`` creates or migrates the store's tables as needed and stamps a new
+        store with its profile; ``create=False`` opens only what is there, never creating,
+        migrating or stamping, and raises :class:`NotInitialised` where there are no tracker
+        tables. Extra keyword arguments go to the store (e.g. ``table_prefix="iecmhc_"``).
         """
-        prof = profile if isinstance(profile, Profile) else load_profile(profile)
-        return cls(open_store(url, **store_options), prof, today=today, cache_dir=cache_dir)
+        given = None
+        if profile is not None:
+            given = profile if isinstance(profile, Profile) else load_profile(profile)
+        if not create and not url.startswith("memory:"):
+            store_options["create"] = False
+        store = open_store(url, **store_options)
+        try:
+            prof = settle(store, given, write=create, url=_shown(url))
+        except BaseException:
+            store.close()
+            raise
+        return cls(store, prof, today=today, cache_dir=cache_dir)
 
     def close(self) -> None:
         if self._release_cache is not None:
@@ -171,9 +201,19 @@ class Tracker:
 
     def record(self, record: Record) -> Activity:
         """Validate and store one activity; returns it. Re-recording the same content is a
-        no-op; the same id with other content raises :class:`ConflictError`."""
+        no-op; the same id with other content raises :class:`ConflictError`, and so does the
+        id of a deleted activity (restore it through the consultant's view instead)."""
         activity = self.check(record)
-        _, _, conflicts = self.store.insert([to_row(activity, self.profile)])
+        rid = str(activity.id)
+        inserted, _, conflicts = self.store.insert([to_row(activity, self.profile)])
+        if not inserted:
+            row = self.store.get(rid)
+            if row is not None and row["deleted_at"] is not None:
+                raise ConflictError(
+                    f"activity {rid} was deleted on {deleted_on(row)}; restore it "
+                    "(as_consultant(...).restore(id), or iecmhc restore ID) rather than "
+                    "recording it again, or record it under a new id"
+                )
         if conflicts:
             raise ConflictError(
                 f"activity {activity.id} is already stored with different content; amend it "

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
+from ._codematch import listing, unknown_code
 from ._errors import Problem, ValidationError
 from ._model import CONVERTERS, COUNT_FIELDS, Activity, extra_name
 from ._pii import Screen
 from ._profile import KindSpec, Profile
+from ._recode import recode
 from ._text import ID_PATTERN, identifying_shape, pseudonym_problems, refused_characters
 
 Rule = Callable[[Activity, Profile, dt.date], Iterable[Problem]]
@@ -60,7 +62,7 @@ def in_code_list(field: str) -> Rule:
         if not allowed:
             yield Problem(field, "not_in_profile", f"is not recorded by the {p.label} profile")
         elif value not in allowed:
-            yield Problem(field, "unknown_code", _unknown(value, allowed, field))
+            yield Problem(field, "unknown_code", unknown_code(field, value, p.matcher(field)))
 
     rule.__name__ = f"in_code_list_{field}"
     return rule
@@ -79,20 +81,11 @@ def all_in_code_list(field: str, list_name: str | None = None) -> Rule:
         allowed = p.code_set(list_name)
         for v in values:
             if v not in allowed:
-                yield Problem(field, "unknown_code", _unknown(v, allowed, list_name))
+                message = unknown_code(list_name, v, p.matcher(list_name))
+                yield Problem(field, "unknown_code", message)
 
     rule.__name__ = f"all_in_code_list_{field}"
     return rule
-
-
-def _unknown(value: str, allowed: frozenset[str], field: str) -> str:
-    shown = ", ".join(sorted(allowed)[:12]) + (" …" if len(allowed) > 12 else "")
-    safe = (
-        value
-        if len(value) <= 40 and value.isprintable()
-        else value[:40].encode("unicode_escape").decode()
-    )
-    return f"unknown {field} code {safe!r}; expected one of: {shown}"
 
 
 def date_in_range(a: Activity, p: Profile, today: dt.date) -> Iterator[Problem]:
@@ -194,7 +187,8 @@ def _typed(
             yield Problem(field, "type", "must be yes/no (true or false)")
     elif ftype == "code":
         if value not in codes:
-            yield Problem(field, "unknown_code", f"expected one of: {', '.join(sorted(codes))}")
+            every = listing(sorted(codes), field.removeprefix("extra."))
+            yield Problem(field, "unknown_code", f"expected one of: {every}")
     elif ftype == "hours":
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 24:
             yield Problem(field, "range", "must be hours between 0 and 24")
@@ -495,7 +489,7 @@ def examine(
     """
     day = today or dt.date.today()
     if isinstance(record, Activity):
-        return record, problems(record, profile, day)
+        return _checked(record, profile, day)
     try:
         activity = Activity.from_dict(record)
     except ValidationError as exc:
@@ -511,7 +505,17 @@ def examine(
         skip = unreadable | (set(patched) - set(readable))
         more = [p for p in problems(partial, profile, day) if p.field.split(".")[0] not in skip]
         return None, [*exc.problems, *more]
-    return activity, problems(activity, profile, day)
+    return _checked(activity, profile, day)
+
+
+def _checked(a: Activity, profile: Profile, day: dt.date) -> tuple[Activity, list[Problem]]:
+    """``a`` with its codes as the profile spells them (``recode``), and its problems."""
+    if profile.derived(_CLEAN, _compile_clean)(a, day):
+        if a.note is None and not a.extra:
+            return a, []
+        return a, list(free_text_valid(a, profile, day))
+    a = recode(a, profile)
+    return a, problems(a, profile, day)
 
 
 def examiner(
@@ -567,4 +571,4 @@ def field_problems(
         activity = Activity.from_dict(record)
     except ValidationError as exc:
         return [p for p in exc.problems if mine(p)]
-    return [p for p in problems(activity, profile, day) if mine(p)]
+    return [p for p in _checked(activity, profile, day)[1] if mine(p)]

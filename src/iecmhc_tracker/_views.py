@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from ._cache import data_digest
 from ._columns import Row
-from ._errors import Forbidden, NotFound, Problem, ValidationError
+from ._errors import ConflictError, Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
 from ._publish import publish
 from ._query import Query, compile_query
@@ -47,26 +48,79 @@ class ConsultantView:
         return [from_row(r) for r in self._rows(fiscal_year)]
 
     def record(self, record: Record) -> Activity:
-        """Record an activity as this consultant (its ``consultant`` must be this one)."""
+        """Record an activity as this consultant (its ``consultant`` must be this one).
+
+        Re-recording one of this consultant's deleted activities is refused with a
+        ``ConflictError`` saying when it was deleted: :meth:`restore` brings it back."""
         activity = self.__scope.check(record)
         self._own(activity)
-        return self.__scope.record(activity)
+        try:
+            return self.__scope.record(activity)
+        except ConflictError:
+            row = self.__scope.store.get(str(activity.id))
+            if row is not None and row["consultant"] != self.consultant:
+                # another consultant's id: say no more than that the id is taken
+                raise ConflictError(
+                    f"activity {activity.id} is already stored with different content; "
+                    "record it under a new id"
+                ) from None
+            raise
 
-    def amend(self, activity: Record) -> Activity:
-        """Replace one of this consultant's stored activities (same id) with new content."""
-        new = self.__scope.check(activity)
-        self._own(new)
-        self._stored(str(new.id))
+    def amend(self, activity: Record | uuid.UUID | str, **changes: Any) -> Activity:
+        """Correct one of this consultant's stored activities; returns it as now stored.
+
+        ``amend(id, hours="2", note=None)`` changes only the fields given and keeps the rest;
+        ``amend({"id": id, "hours": "2"})`` is the same. ``amend(activity)`` with an
+        :class:`Activity` replaces the stored one whole (same id; ``stored.evolve(hours=2)``
+        makes one). Either way the result is validated as a whole, as :meth:`record` does,
+        and the id cannot change. ``NotFound`` when this consultant has no live activity
+        with that id (for a deleted one, the message says to :meth:`restore` it first)."""
+        if isinstance(activity, Activity):
+            new = self.__scope.check({**activity.to_dict(), **changes} if changes else activity)
+            self._own(new)
+            rid = self._stored(str(new.id))["id"]
+        else:
+            given = dict(activity) if isinstance(activity, Mapping) else {"id": activity}
+            if "id" in changes or given.get("id") in (None, ""):
+                raise ValidationError(
+                    [
+                        Problem(
+                            "id",
+                            "required" if "id" not in changes else "immutable",
+                            "name the activity to amend by its id, once: amend(id, hours=…); "
+                            "an activity's id never changes",
+                        )
+                    ]
+                )
+            row = self._stored(_rid(given.pop("id")))
+            rid = row["id"]
+            merged = {**from_row(row).to_dict(), **given, **changes}
+            new = self.__scope.check(merged)
+            self._own(new)
         self.__scope.store.amend(
-            str(new.id), to_row(new, self.__scope.profile), by=self.consultant, at=_now()
+            rid, to_row(new, self.__scope.profile), by=self.consultant, at=_now()
         )
         return new
 
     def delete(self, activity_id: uuid.UUID | str) -> None:
-        """Delete one of this consultant's activities (the store keeps who and when)."""
-        rid = str(activity_id)
-        self._stored(rid)
+        """Delete one of this consultant's activities (the store keeps who and when;
+        :meth:`restore` undoes it)."""
+        rid = self._stored(_rid(activity_id))["id"]
         self.__scope.store.delete(rid, by=self.consultant, at=_now())
+
+    def restore(self, activity_id: uuid.UUID | str) -> Activity:
+        """Bring back one of this consultant's deleted activities, as it was; returns it.
+
+        ``NotFound`` for an id this consultant never stored; ``ConflictError`` when the
+        activity is not deleted."""
+        rid = _rid(activity_id)
+        row = self.__scope.store.get(rid)
+        if row is None or row["consultant"] != self.consultant:
+            raise NotFound(f"no stored activity has id {rid}")
+        if row["deleted_at"] is None:
+            raise ConflictError(f"activity {rid} is not deleted; there is nothing to restore")
+        self.__scope.store.restore(rid, by=self.consultant, at=_now())
+        return from_row(row)
 
     def _own(self, activity: Activity) -> None:
         if activity.consultant != self.consultant:
@@ -76,12 +130,16 @@ class ConsultantView:
             )
 
     def _stored(self, rid: str) -> Row:
+        """This consultant's live row ``rid``, else ``NotFound`` (the same answer for a
+        missing id and another consultant's: no probing for others' ids)."""
         row = self.__scope.store.get(rid)
-        if row is None or row["deleted_at"] is not None:
+        if row is None or row["consultant"] != self.consultant:
             raise NotFound(f"no stored activity has id {rid}")
-        if row["consultant"] != self.consultant:
-            # the same answer as for a missing id: no probing for others' ids
-            raise NotFound(f"no stored activity has id {rid}")
+        if row["deleted_at"] is not None:
+            raise NotFound(
+                f"activity {rid} was deleted on {deleted_on(row)}; restore it first "
+                "(ConsultantView.restore, or iecmhc restore ID)"
+            )
         return row
 
     def portfolio_data(
@@ -99,6 +157,7 @@ class ConsultantView:
             fiscal_year=fiscal_year,
             date_from=date_from,
             date_to=date_to,
+            today=self.__scope.today(),
         )
 
     def portfolio_html(
@@ -183,6 +242,20 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _rid(activity_id: Any) -> str:
+    """An id as the store keys it (the canonical UUID text), whatever form it came in."""
+    try:
+        return str(uuid.UUID(str(activity_id)))
+    except ValueError:
+        return str(activity_id)  # no activity has it: NotFound names it as given
+
+
+def deleted_on(row: Row) -> str:
+    """When a deleted row was deleted, for messages: ``2026-11-30 14:05 UTC``."""
+    at = row["deleted_at"]
+    return at.strftime("%Y-%m-%d %H:%M UTC") if isinstance(at, dt.datetime) else str(at)
+
+
 class StateView:
     """What state staff see: the profile's published tables, suppressed. No method returns
     rows, consultant ids or program ids, and only the profile's fixed tables can be asked
@@ -244,7 +317,10 @@ class StateView:
     def dashboard_data(self, fiscal_year: int) -> dict[str, Any]:
         """Headline totals and tables of one fiscal year for the dashboard (withheld values
         are ``None``)."""
-        return dashboard_data(self.__scope.profile, list(self.__all().values()), fiscal_year)
+        scope = self.__scope
+        return dashboard_data(
+            scope.profile, list(self.__all().values()), fiscal_year, scope.today()
+        )
 
     def dashboard_html(self, fiscal_year: int) -> str:
         """The state dashboard of one fiscal year as a self-contained HTML page."""

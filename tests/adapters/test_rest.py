@@ -365,3 +365,89 @@ def test_gaussian_release_and_both_currencies_refused(
     )
     assert r.status_code == 422
     assert r.json()["problems"][0]["field"] == "rho"
+
+
+# -- corrections ---------------------------------------------------------------------------------
+def _recorded(client: TestClient, headers: dict[str, str], **over: object) -> str:
+    r = client.post("/activities", json=consultation(**over), headers=headers)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def test_patch_changes_only_the_fields_sent(client: TestClient, tracker: it.Tracker) -> None:
+    rid = _recorded(client, C1, note="Visited twice.", methods=["reflecting"])
+    r = client.patch(f"/activities/{rid}", json={"hours": "2"}, headers=C1)
+    assert r.status_code == 200, r.text
+    assert r.json()["hours"] == "2"
+    [stored] = tracker.as_consultant("c-1").activities()
+    assert (float(stored.hours or 0), stored.note, stored.methods) == (
+        2.0,
+        "Visited twice.",
+        ("reflecting",),
+    )
+    r = client.patch(f"/activities/{rid}", json={"note": None}, headers=C1)
+    assert r.status_code == 200 and r.json()["note"] is None
+
+
+def test_patch_is_validated_as_a_whole_and_keeps_the_owner(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    rid = _recorded(client, C1)
+    r = client.patch(f"/activities/{rid}", json={"county": "atlantis", "hours": "30"}, headers=C1)
+    assert r.status_code == 422
+    assert {p["field"] for p in r.json()["problems"]} == {"county", "hours"}
+    for body in ({"consultant": "c-2"}, {"id": str(uuid.uuid4())}):
+        r = client.patch(f"/activities/{rid}", json=body, headers=C1)
+        assert r.status_code == 422, body  # neither can be sent
+    assert tracker.as_consultant("c-1").activities()[0].hours == 1.5
+
+
+def test_delete_and_restore_by_id(client: TestClient, tracker: it.Tracker) -> None:
+    rid = _recorded(client, C1)
+    assert client.delete(f"/activities/{rid}", headers=C1).status_code == 204
+    assert client.get("/me/activities", headers=C1).json() == []
+    r = client.patch(f"/activities/{rid}", json={"hours": "2"}, headers=C1)
+    assert r.status_code == 404 and "restore" in r.json()["message"]
+    r = client.post("/activities", json=consultation(id=rid), headers=C1)
+    assert r.status_code == 409 and "restore" in r.json()["message"]
+    r = client.post(f"/activities/{rid}/restore", headers=C1)
+    assert r.status_code == 200, r.text
+    assert r.json()["id"] == rid
+    assert [a["id"] for a in client.get("/me/activities", headers=C1).json()] == [rid]
+    r = client.post(f"/activities/{rid}/restore", headers=C1)
+    assert r.status_code == 409 and r.json()["error"] == "conflict"
+
+
+def test_another_consultants_activity_is_not_found_by_id(
+    client: TestClient, tracker: it.Tracker
+) -> None:
+    rid = _recorded(client, C1)
+    unknown = str(uuid.uuid4())
+    for target in (rid, unknown):
+        answers = [
+            client.patch(f"/activities/{target}", json={"hours": "2"}, headers=C2),
+            client.delete(f"/activities/{target}", headers=C2),
+            client.post(f"/activities/{target}/restore", headers=C2),
+        ]
+        assert [r.status_code for r in answers] == [404, 404, 404]
+        # the same words for someone else's id as for one nobody holds
+        assert {r.json()["message"].replace(target, "ID") for r in answers} == {
+            "no stored activity has id ID"
+        }
+    client.delete(f"/activities/{rid}", headers=C1)
+    assert client.post(f"/activities/{rid}/restore", headers=C2).status_code == 404
+    assert tracker.as_consultant("c-1").activities() == []
+
+
+@pytest.mark.parametrize("headers", [PROGRAM, STATE, ANALYST], ids=["program", "state", "analyst"])
+def test_only_consultants_correct(
+    client: TestClient, tracker: it.Tracker, headers: dict[str, str]
+) -> None:
+    rid = _recorded(client, C1)
+    assert (
+        client.patch(f"/activities/{rid}", json={"hours": "2"}, headers=headers).status_code == 403
+    )
+    assert client.delete(f"/activities/{rid}", headers=headers).status_code == 403
+    assert client.post(f"/activities/{rid}/restore", headers=headers).status_code == 403
+    assert len(tracker.as_consultant("c-1").activities()) == 1
+    assert client.delete("/activities/not-a-uuid", headers=C1).status_code == 404

@@ -3,7 +3,12 @@ a visit and its activity committed or rolled back in one transaction."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -127,3 +132,65 @@ def test_the_tracker_alone_still_works_in_the_shared_database(tracker: it.Tracke
         }
     )
     assert tracker.as_consultant("c-1").summary()["training_hours"] == 2.0
+
+
+# -- the example as its page gives it --------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+PAGE = ROOT / "docs" / "embedding.md"
+
+
+def _page_blocks(lang: str) -> list[str]:
+    text = PAGE.read_text(encoding="utf-8").split("## Embedding in an application's database")[1]
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.S | re.M)
+
+
+def test_the_documented_command_runs_from_the_checkout(tmp_path: Path) -> None:
+    [commands] = _page_blocks("sh")
+    command = commands.splitlines()[0].split("#")[0].strip()
+    assert command == "python -m adapters.sqlalchemy_embed"
+    # the package installed, nothing else on the path: adapters/ is found from the checkout
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IECMHC_")}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    before = sorted(p.name for p in ROOT.iterdir())
+    for _ in range(2):  # a second run on a fresh database again finds no site to get
+        out = subprocess.run(
+            [sys.executable, *command.split()[1:]],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        assert "committed together: 1 visit(s)" in out.stdout
+        assert "1 activity(ies) of 1.5 h" in out.stdout
+    assert sorted(p.name for p in ROOT.iterdir()) == before  # nothing left in the checkout
+    # with a URL: a second run finds the site and logs one more visit
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    for n in (1, 2):
+        out = subprocess.run(
+            [sys.executable, "-m", "adapters.sqlalchemy_embed", url],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        assert f"committed together: {n} visit(s)" in out.stdout
+
+
+def test_the_page_shows_the_code_the_command_runs() -> None:
+    [code] = _page_blocks("python")
+    page = ast.parse(code).body
+    start = next(i for i, s in enumerate(page) if ast.unparse(s).startswith("tracker ="))
+    main = next(
+        f
+        for f in ast.parse((ROOT / "adapters/sqlalchemy_embed/__main__.py").read_text()).body
+        if isinstance(f, ast.FunctionDef) and f.name == "main"
+    )
+    shown = [ast.dump(s) for s in page[start:]]
+    assert [ast.dump(s) for s in main.body[: len(shown)]] == shown
+    # and the page's imports are the package's names
+    imported = {a.name for s in page if isinstance(s, ast.ImportFrom) for a in s.names}
+    assert {"site_for", "log_visit", "open_tracker", "create_app_tables"} <= imported

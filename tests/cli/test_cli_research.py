@@ -144,6 +144,7 @@ def test_bad_bound_and_level_values_are_usage_errors(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     db = f"sqlite:///{tmp_path / 't.db'}"
+    assert CliRunner().invoke(app, ["init", "--db", db]).exit_code == 0
     done = CliRunner().invoke(
         app, ["query", "--analyst", "a", "-m", "hours", "--by", "region", "--db", db, *args]
     )
@@ -154,6 +155,7 @@ def test_bad_bound_and_level_values_are_usage_errors(
 def test_dry_run_spends_nothing(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 't.db'}"
     base = ["query", "--analyst", "a", "-m", "hours", "--by", "region", "--db", db]
+    assert CliRunner().invoke(app, ["init", "--db", db]).exit_code == 0
     done = CliRunner().invoke(app, [*base, "--dry-run", "--epsilon", "0.5"])
     assert done.exit_code == 0, done.output
     assert "nothing read or spent" in done.output and "per cell" in done.output

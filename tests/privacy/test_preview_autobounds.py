@@ -93,11 +93,12 @@ def _coverage(t: it.Tracker, runs: int, **kwargs: object) -> float:
 
 
 def test_auto_bounds_cover_the_truth_where_fixed_bounds_do_not() -> None:
-    # 120 releases of 11 regions: the coverage's sampling error is under 1 point, so a true
-    # coverage near 92 % clears the 90 % bar but for a rare draw
+    # 200 releases of 11 regions: the coverage's sampling error is about half a point, and
+    # four such stores measured 93.8-95.2 % (the noise alone misses 5 %), so the 90 % bar is
+    # some eight standard errors below what auto bounds give
     t = heavy_tracker()
     fixed = _coverage(t, 30)
-    auto = _coverage(t, 120, bounds="auto")
+    auto = _coverage(t, 200, bounds="auto")
     assert fixed < 0.5, fixed
     assert auto >= 0.9, auto
 
@@ -167,3 +168,55 @@ def test_coverage_figures_are_printed(capsys: pytest.CaptureFixture[str]) -> Non
     # another store: the fixed bounds fail it as badly; auto's figure is printed (the bar is
     # asserted above, on enough releases to be a fair test)
     assert fixed < 0.5 and auto > fixed
+
+
+def _six_digits(x: float) -> float:
+    return float(f"{x:.6g}")
+
+
+def test_budgets_are_shown_rounded_and_kept_exact_in_the_ledger(heavy: it.Tracker) -> None:
+    lab = heavy.as_researcher("rounding")
+    rel = lab.release(BY_REGION, epsilon=1.0)
+    exact = lab.history()[-1]["amount"]
+    # OpenDP's map of a release asked at ε = 1 sits a hair below it (the noise grid's slack)
+    assert exact == pytest.approx(1.0, rel=1e-6) and exact <= 1.0
+    meta, attrs_ = rel.metadata, rel.to_pandas().attrs
+    assert meta["epsilon"] == meta["charged_epsilon"] == _six_digits(exact) == 1.0
+    assert attrs_["epsilon"] == attrs_["charged_epsilon"] == 1.0
+    assert lab.budget[FY].spent == exact  # the ledger's figure, not the shown one
+    report = lab.preview(BY_REGION, epsilon=0.5)
+    assert report.epsilon == report.charge == report.accounts[0].charge == 0.5
+    assert report.accounts[0].remaining == _six_digits(2.0 - exact) == 1.0
+    assert report.fits and "charge 0.5 of 1 left" in str(report)
+    auto = lab.release(BY_REGION, epsilon=1.0, bounds="auto").metadata
+    assert auto["epsilon"] == auto["charged_epsilon"] == 1.0
+    assert auto["release_budget"] == _six_digits(0.85) and auto["auto_loss"] == 0.15
+
+
+def test_gaussian_budgets_are_shown_rounded(heavy: it.Tracker) -> None:
+    lab = heavy.as_researcher("rounding-rho")
+    meta = lab.release(BY_REGION, rho=0.05).metadata
+    charged = 0.05 + 2 * (0.05 * __import__("math").log(1e6)) ** 0.5
+    assert meta["rho"] == 0.05
+    assert meta["charged_epsilon"] == _six_digits(charged)
+    eps, delta = meta["epsilon_delta"]
+    assert eps == _six_digits(eps) and delta == 1e-6
+    assert lab.history()[-1]["amount"] == pytest.approx(charged, rel=1e-7)
+
+
+def test_too_few_units_keep_the_profiles_bounds_and_say_so() -> None:
+    # 30 consultants at ε = 1: the quantile's rank error (~80 units) spans the whole store, so
+    # any bound it picked could lie far below the data (a bias the intervals do not show). The
+    # decision reads a noisy count of units; its 99 % lower bound keeps a count that came out
+    # high from passing (the chance that one of these releases picks anyway is about 1e-3)
+    small = heavy_tracker(consultants=30, seed=9)
+    for r in range(3):
+        lab = small.as_researcher(f"few-{r}")
+        meta = lab.release(BY_REGION, epsilon=1.0 + r * 1e-6, bounds="auto").metadata
+        assert meta["auto_kept_profile_bounds"] == ["hours"]
+        assert meta["bounds"] == {"hours": 80.0} and meta["norm_bounds"] == {"hours": 600.0}
+        assert meta["auto_quantile"] == {"hours": None}
+        assert "the profile's bounds were kept" in meta["bounds_warning"]
+        # the share bound is a noisy count (rough on 60 units), but a share all the same
+        assert 0.0 <= meta["clipped_share"]["hours"] <= 1.0
+        assert lab.budget[FY].spent == pytest.approx(1.0, abs=1e-5)  # charged like any release

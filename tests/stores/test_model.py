@@ -1,5 +1,5 @@
-"""Any sequence of record / record_many (repeats, conflicts) / amend / delete leaves every backend
-in the same state as the memory model, with the same answers along the way."""
+"""Any sequence of record / record_many (repeats, conflicts) / amend / delete / restore leaves
+every backend in the same state as the memory model, with the same answers along the way."""
 
 from __future__ import annotations
 
@@ -60,6 +60,7 @@ ops = st.one_of(
     st.tuples(st.just("record_many"), st.lists(pick, max_size=6), st.booleans()),
     st.tuples(st.just("amend"), pick, st.sampled_from(["c-a", "c-b"])),
     st.tuples(st.just("delete"), st.integers(0, len(BASE) - 1), st.sampled_from(["c-a", "c-b"])),
+    st.tuples(st.just("restore"), st.integers(0, len(BASE) - 1), st.sampled_from(["c-a", "c-b"])),
 )
 
 
@@ -96,10 +97,15 @@ def _apply(store: Store, op: tuple[Any, ...], step: int) -> Any:
             store.amend(VERSIONS[i][v]["id"], VERSIONS[i][v], by=by, at=at)
             return "amended"
         i, by = op[1], op[2]
+        if kind == "restore":
+            store.restore(VERSIONS[i][0]["id"], by=by, at=at)
+            return "restored"
         store.delete(VERSIONS[i][0]["id"], by=by, at=at)
         return "deleted"
     except it.NotFound:
         return "not found"
+    except it.ConflictError:
+        return "not deleted"
 
 
 def _state(store: Store) -> list[Row]:

@@ -32,6 +32,7 @@ TABLES = {
     "store_meta",
     "unit_cells",
     "publications",
+    "store_profile",
     "alembic_version",
 }
 
@@ -112,11 +113,28 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
 
 
 def _to_0002(url: str, prefix: str) -> None:
-    """Undo revisions 0004 and 0003 by hand: no publication ledger, no partition totals, no
-    partitions in the ledger."""
+    """Undo revisions 0005, 0004 and 0003 by hand: no profile stamp, no publication ledger,
+    no partition totals, no partitions in the ledger."""
+    _sql(url, f"DROP TABLE {prefix}store_profile")
     _sql(url, f"DROP TABLE {prefix}publications")
     _sql(url, f"DROP TABLE {prefix}budget_partitions")
     _sql(url, f"ALTER TABLE {prefix}budget_ledger DROP COLUMN partitions")
+
+
+def test_a_store_from_before_the_profile_stamp_is_migrated_unstamped(sql_url: str) -> None:
+    store = SQLStore(sql_url, table_prefix="v4_")
+    store.insert(make_rows(n=3))
+    store.close()
+    _sql(sql_url, "DROP TABLE v4_store_profile")
+    _sql(sql_url, "UPDATE v4_alembic_version SET version_num = '0004'")
+    # opened only to read, it is neither migrated nor changed
+    with pytest.raises(it.NotInitialised, match=r"schema 0004.*iecmhc init"):
+        SQLStore(sql_url, table_prefix="v4_", create=False)
+    assert "v4_store_profile" not in _tables(sql_url)
+    again = SQLStore(sql_url, table_prefix="v4_")
+    assert again.migrated_from == "0004" and again.profile_stamp() is None
+    assert len(again.rows(consultant=make_rows(n=3)[0]["consultant"])) >= 1
+    again.close()
 
 
 def test_a_ledger_from_before_data_partitions_is_carried_over(sql_url: str) -> None:

@@ -1,15 +1,16 @@
 """The ``iecmhc`` command line (typer + rich): one module per command group.
 
 ``common`` holds what every command shares (options, consoles, exit codes, one-line errors);
-``importing``, ``admin``, ``demo``, ``record``, ``report`` and ``research`` hold the commands,
-and this module puts them together into the one ``app``.
+``answers`` reads typed dates and codes; ``importing``, ``admin``, ``demo``, ``record``,
+``correct`` (amend, delete, restore), ``report`` and ``research`` hold the commands, and this
+module puts them together into the one ``app``.
 """
 
 from __future__ import annotations
 
 import typer
 
-from . import admin, demo, importing, record, report, research
+from . import admin, correct, demo, importing, record, report, research
 
 app = typer.Typer(
     help="Track IECMHC activity and publish privacy-safe statewide numbers.",
@@ -19,6 +20,9 @@ app = typer.Typer(
 app.add_typer(admin.profile_app, name="profile")
 app.add_typer(report.report_app, name="report")
 app.command()(record.record)
+app.command()(correct.amend)
+app.command()(correct.delete)
+app.command()(correct.restore)
 app.command()(research.query)
 app.command()(research.budget)
 app.command(name="import")(importing.import_)

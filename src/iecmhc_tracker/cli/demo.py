@@ -14,15 +14,31 @@ from .._errors import TrackerError
 from .._reports import dashboard_html, format_number, funding_data, funding_html
 from .._synthetic import generate
 from .._tracker import Tracker
-from .common import EXIT_USAGE, DbOption, ProfileOption, console, fail
+from .common import (
+    EXIT_USAGE,
+    PrefixOption,
+    ProfileOption,
+    console,
+    fail,
+    open_settings,
+    settings,
+)
 
 #: the demo's embedded store: re-running the demo finds its activities already stored
 DEMO_DB = "sqlite:///demo-output/demo.db"
 
 
 def demo(
-    db: DbOption = DEMO_DB,
-    profile: ProfileOption = "illinois",
+    db: Annotated[
+        str,
+        typer.Option(
+            "--db",
+            help="Store for the synthetic activity (only this flag sets it: the demo never "
+            "writes into the database IECMHC_DB or iecmhc.toml names)",
+        ),
+    ] = DEMO_DB,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
     activities: Annotated[int, typer.Option(help="How many activities to generate")] = 20000,
     consultants: Annotated[int, typer.Option(help="How many consultants")] = 240,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic data")] = 7,
@@ -30,8 +46,9 @@ def demo(
 ) -> None:
     """Generate realistic synthetic activity, then write the state dashboard and print where."""
     today = dt.date.today()
+    s = settings(db, profile, table_prefix)
     try:
-        with Tracker.open(db, profile) as tracker:
+        with open_settings(s, write=True) as tracker:
             data = generate(
                 tracker.profile, activities, consultants=consultants, seed=seed, today=today
             )

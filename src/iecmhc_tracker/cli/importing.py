@@ -13,10 +13,10 @@ from rich.table import Table
 
 from .._errors import StorageError, TrackerError
 from .common import (
-    DEFAULT_DB,
     EXIT_REFUSED,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -127,8 +127,9 @@ def read_json(path: Path) -> tuple[list[Any], list[int] | None]:
 
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV (header = field names) or JSON / JSON Lines")],
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
     batch_size: Annotated[
         int, typer.Option(min=1, help="Records per all-or-nothing batch")
     ] = 10_000,
@@ -154,7 +155,7 @@ def import_(
             raise fail(f"{file}: use a .csv, .json or .jsonl file", EXIT_USAGE)
     except (OSError, UnicodeDecodeError, ValueError, csv.Error) as exc:
         raise fail(f"cannot read {file}: {exc}", EXIT_USAGE) from None
-    tracker = open_tracker(db, profile)
+    tracker = open_tracker(db, profile, table_prefix, write=True)
     try:
         with Progress(
             TextColumn("importing"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,9 +13,9 @@ from .._errors import TrackerError
 from .._reports import funding_data, funding_html, to_csv, to_json
 from .._tracker import Tracker
 from .common import (
-    DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -63,13 +63,16 @@ def portfolio(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A consultant's own portfolio: hours by type, setting and month, trainings, referrals."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         me = tracker.as_consultant(consultant)
+        years = [tracker.profile.fiscal_year(a.date) for a in me.activities()]
+        _nothing_to_report("consultant", consultant, years, fiscal_year)
         _emit(
             fmt,
             out,
@@ -84,18 +87,36 @@ def program(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """A program's reflection summary of its contacts with consultants."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         view = tracker.as_program(program_id)
+        years = [tracker.profile.fiscal_year(c["date"]) for c in view.contacts()]
+        _nothing_to_report("program", program_id, years, fiscal_year)
         _emit(
             fmt,
             out,
             lambda: view.reflection_data(fiscal_year),
             lambda: view.reflection_html(fiscal_year),
+        )
+
+
+def _nothing_to_report(role: str, who: str, years: Sequence[int], fiscal_year: int | None) -> None:
+    """A report of nobody's activity is refused (exit 1): a typo'd id is never an empty page."""
+    if not years:
+        raise fail(
+            f"no activities are recorded for {role} {who!r}; check the id "
+            f"(ids are matched exactly, case included)"
+        )
+    have = sorted(set(years))
+    if fiscal_year is not None and fiscal_year not in have:
+        raise fail(
+            f"{role} {who!r} has no activities in fiscal year {fiscal_year}; "
+            f"they have activities in FY{', FY'.join(map(str, have))}"
         )
 
 
@@ -108,12 +129,13 @@ def dashboard(
     fiscal_year: YearOption = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """The state dashboard: published tables, suppressed, for one fiscal year."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         state = tracker.as_state()
         year = _state_year(tracker, fiscal_year)
         _emit(
@@ -126,18 +148,35 @@ def dashboard(
 
 @report_app.command("funding")
 def funding(
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option(
+            "--fiscal-year",
+            help="The latest fiscal year shown, with up to four before it "
+            "(default: the last complete one)",
+        ),
+    ] = None,
     fmt: FormatOption = "html",
     out: OutOption = None,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
-    """The funding justification one-pager: statewide totals with year-over-year change."""
+    """The funding justification one-pager: up to five years of statewide totals, the change
+    over the latest year, and the children and programs reached."""
     _check_format(fmt)
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         prof = tracker.profile
+        known = prof.fiscal_years(dt.date.today())
+        if fiscal_year is not None and fiscal_year not in known:
+            raise fail(
+                f"--fiscal-year {fiscal_year} is outside this store's fiscal years "
+                f"{known[0]}–{known[-1]}",
+                EXIT_USAGE,
+            )
 
         def data() -> dict[str, Any]:
             tables = list(tracker.as_state().tables().values())
-            return funding_data(prof, tables, through=_state_year(tracker, None))
+            return funding_data(prof, tables, through=_state_year(tracker, fiscal_year))
 
         _emit(fmt, out, data, lambda: funding_html(prof, data()))

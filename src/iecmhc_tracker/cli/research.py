@@ -12,9 +12,9 @@ from rich.table import Table as RichTable
 from .._errors import TrackerError, ValidationError
 from .._query import Query
 from .common import (
-    DEFAULT_DB,
     EXIT_USAGE,
     DbOption,
+    PrefixOption,
     ProfileOption,
     console,
     fail,
@@ -92,8 +92,9 @@ def query(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the error and the cost; spend nothing")
     ] = False,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Run a differentially private release; shows the budget spent and what is left."""
     if epsilon is not None and rho is not None:
@@ -107,7 +108,7 @@ def query(
     clip = "auto" if auto_bounds else parse_bounds(bounds or [], "--bounds")
     norms = parse_bounds(norm_bounds or [], "--norm-bounds")
     q = Query(measures=measure, by=by or [], where=parse_where(where or []))
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         lab = tracker.as_researcher(analyst)
         asked: dict[str, Any] = dict(
             epsilon=epsilon, rho=rho, bounds=clip, norm_bounds=norms, level=level
@@ -157,12 +158,13 @@ def _cost(meta: Any) -> str:
 
 def budget(
     analyst: AnalystOption,
-    db: DbOption = DEFAULT_DB,
-    profile: ProfileOption = "illinois",
+    db: DbOption = None,
+    table_prefix: PrefixOption = None,
+    profile: ProfileOption = None,
 ) -> None:
     """Show an analyst's privacy budget (ε) per fiscal year of data: spent, allotment and
     remaining, and what is left of everyone's lifetime cap on the year."""
-    with open_tracker(db, profile) as tracker:
+    with open_tracker(db, profile, table_prefix) as tracker:
         b = tracker.as_researcher(analyst).budget
         table = RichTable(title=f"Privacy budget of {b.analyst} (epsilon per fiscal year of data)")
         cols = ("fiscal year", "spent", "allotment", "remaining", "lifetime left", "lifetime cap")

@@ -31,6 +31,12 @@ Rows
     Replace a live row's content (same id) or mark it deleted, keeping who and when.
     ``NotFound`` when no live row has that id. Deleted rows never count in aggregates.
 
+``restore(id, *, by, at)``
+    Bring a deleted row back with the content it had: it counts in aggregates again,
+    ``deleted_at``/``deleted_by`` are cleared and ``updated_at``/``updated_by`` say who
+    restored it and when. ``NotFound`` when no row has that id, ``ConflictError`` when the
+    row is live (there is nothing to restore).
+
 Aggregation (what every release is built on; rows never leave the store for it)
     ``dims`` are names from :data:`~iecmhc_tracker._columns.DIMENSION_COLUMNS` or
     ``"resource_type"``. ``measures`` are ``(column, kinds)`` pairs: the per-row value is the
@@ -90,8 +96,17 @@ Publication ledger (every state table released)
     which data) and returns its sequence number; ``publications() -> [dict]`` every entry,
     oldest first, each as ``{"seq", "at", "entry"}``. Entries are never changed or removed.
 
+Profile stamp (the profile the store's data is recorded under)
+    ``profile_stamp() -> dict | None`` the stamp, or ``None`` before one is written: a dict
+    of the strings :data:`STAMP_KEYS` (``name``, ``version``, ``digest`` — the profile's
+    content digest —, ``source``, where it was read from, and ``text``, its TOML) plus
+    ``at``, an aware UTC datetime. ``stamp_profile(stamp, *, replace=False) -> dict`` writes
+    ``stamp`` when the store holds none (always, with ``replace``) and returns the stamp the
+    store then holds: of two first openers racing, both get the one that was written.
+
 ``data_version() -> int``
-    Changes whenever live data changes (insert, amend, delete); equal numbers mean equal data.
+    Changes whenever live data changes (insert, amend, delete, restore); equal numbers mean
+    equal data.
 
 ``close()``
     Release connections and files. A closed store may not be used again.
@@ -106,6 +121,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from .._columns import Row
 from .._errors import BudgetExceeded
+
+#: the keys of a profile stamp (``profile_stamp``), each a string
+STAMP_KEYS: tuple[str, ...] = ("name", "version", "digest", "source", "text")
 
 #: slack on every budget comparison (float sums of many charges)
 EPS = 1e-9
@@ -139,6 +157,8 @@ class Store(Protocol):
     def amend(self, id: str, row: Row, *, by: str, at: Any) -> None: ...
 
     def delete(self, id: str, *, by: str, at: Any) -> None: ...
+
+    def restore(self, id: str, *, by: str, at: Any) -> None: ...
 
     def partial_sums(
         self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
@@ -179,6 +199,12 @@ class Store(Protocol):
     def publish(self, entry: Mapping[str, Any]) -> int: ...
 
     def publications(self) -> list[dict[str, Any]]: ...
+
+    def profile_stamp(self) -> dict[str, Any] | None: ...
+
+    def stamp_profile(
+        self, stamp: Mapping[str, str], *, replace: bool = False
+    ) -> dict[str, Any]: ...
 
     def data_version(self) -> int: ...
 

@@ -10,9 +10,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._columns import Row
-from .._errors import NotFound, StorageError
+from .._errors import ConflictError, NotFound, StorageError
 from .bounding import bound_partials, cell_stats_from_partials
 from .contract import (
+    STAMP_KEYS,
     Cell,
     CellStat,
     Filters,
@@ -33,6 +34,7 @@ class MemoryStore:
         self._rows: dict[str, Row] = {}
         self._ledger: list[dict[str, Any]] = []
         self._publications: list[dict[str, Any]] = []
+        self._profile: dict[str, Any] | None = None
         #: (analyst, partition) -> the analyst's spend; partition -> everyone's
         self._spend: dict[tuple[str, str], float] = {}
         self._totals: dict[str, float] = {}
@@ -86,6 +88,17 @@ class MemoryStore:
         with self._lock:
             row = self._live(id)
             row["deleted_at"], row["deleted_by"] = at, by
+            self._version += 1
+
+    def restore(self, id: str, *, by: str, at: Any) -> None:
+        with self._lock:
+            self._check_open()
+            row = self._rows.get(id)
+            if row is None:
+                raise NotFound(f"no stored activity has id {id}")
+            if row["deleted_at"] is None:
+                raise ConflictError(f"activity {id} is not deleted; there is nothing to restore")
+            row.update(deleted_at=None, deleted_by=None, updated_at=at, updated_by=by)
             self._version += 1
 
     def _live(self, id: str) -> Row:
@@ -235,6 +248,18 @@ class MemoryStore:
                 {"seq": i, "at": p["at"], "entry": copy.deepcopy(p["entry"])}
                 for i, p in enumerate(self._publications, 1)
             ]
+
+    def profile_stamp(self) -> dict[str, Any] | None:
+        with self._lock:
+            self._check_open()
+            return None if self._profile is None else dict(self._profile)
+
+    def stamp_profile(self, stamp: Mapping[str, str], *, replace: bool = False) -> dict[str, Any]:
+        with self._lock:
+            self._check_open()
+            if self._profile is None or replace:
+                self._profile = {**{k: str(stamp[k]) for k in STAMP_KEYS}, "at": _now()}
+            return dict(self._profile)
 
     def data_version(self) -> int:
         return self._version

@@ -28,13 +28,14 @@ from typing import Any
 import pytest
 
 from .._columns import Row
-from .._errors import BudgetExceeded, NotFound, StorageError
+from .._errors import BudgetExceeded, ConflictError, NotFound, StorageError
 from .._model import Activity
 from .._profile import Profile, load_profile
 from .._rows import to_row
 from .._synthetic import generate
 from .contract import Store
 from .memory import MemoryStore
+from .testing_stamp import *  # noqa: F403  (the profile stamp's part of the suite)
 
 TODAY = dt.date(2026, 11, 1)
 
@@ -186,6 +187,52 @@ def test_amend_and_delete_keep_who_and_when(store: Store) -> None:
     assert (n, sums) == (1, (1.0,))
 
 
+def test_restore_brings_a_deleted_row_back_as_it_was(
+    store: Store, reopen_store: Callable[[], Store] | None
+) -> None:
+    row = hand_row(hours="2", referrals={"housing": 1})
+    other = hand_row(hours="3", county="lake")
+    store.insert([row, other])
+    hours = [("hours", ()), ("*", ()), ("referral_total", ())]
+    before = sorted(store.partial_sums("consultant", ["county"], hours, {}))
+    store.delete(row["id"], by="c-1", at=AT)
+    assert sorted(store.partial_sums("consultant", ["county"], hours, {})) == [
+        ("c-1", ("lake",), 1, (3.0, 1.0, 0.0))
+    ]
+    deleted = store.data_version()
+    later = AT + dt.timedelta(days=1)
+    store.restore(row["id"], by="c-1", at=later)
+    assert store.data_version() != deleted
+    got = store.get(row["id"])
+    assert content(got) == row  # the content it had, referrals included
+    assert (got["deleted_at"], got["deleted_by"]) == (None, None)
+    assert (got["updated_by"], got["updated_at"]) == ("c-1", later)
+    assert sorted(r["id"] for r in store.rows(consultant="c-1")) == sorted([row["id"], other["id"]])
+    assert sorted(store.partial_sums("consultant", ["county"], hours, {})) == before
+    assert sorted(
+        store.partial_sums("consultant", ["resource_type"], [("referral_total", ())], {})
+    ) == [("c-1", ("housing",), 1, (1.0,))]
+    if reopen_store is not None:
+        again = reopen_store()
+        assert again.get(row["id"])["deleted_at"] is None
+        again.close()
+
+
+def test_restore_refuses_a_live_row_and_an_unknown_id(store: Store) -> None:
+    row = hand_row()
+    store.insert([row])
+    version = store.data_version()
+    with pytest.raises(ConflictError, match="not deleted"):
+        store.restore(row["id"], by="c-1", at=AT)
+    with pytest.raises(NotFound):
+        store.restore("00000000-0000-4000-8000-000000000000", by="c-1", at=AT)
+    assert store.data_version() == version
+    store.delete(row["id"], by="c-1", at=AT)
+    store.restore(row["id"], by="c-1", at=AT)
+    with pytest.raises(ConflictError):
+        store.restore(row["id"], by="c-1", at=AT)  # once restored, live again
+
+
 def test_data_version_changes_with_live_data_only(store: Store) -> None:
     rows = make_rows(n=3)
     v0 = store.data_version()
@@ -198,7 +245,9 @@ def test_data_version_changes_with_live_data_only(store: Store) -> None:
     store.amend(rows[0]["id"], dict(rows[0], hours=2.0), by="c", at=AT)
     v2 = store.data_version()
     store.delete(rows[1]["id"], by="c", at=AT)
-    assert len({v0, v1, v2, store.data_version()}) == 4
+    v3 = store.data_version()
+    store.restore(rows[1]["id"], by="c", at=AT)
+    assert len({v0, v1, v2, v3, store.data_version()}) == 5
 
 
 # -- aggregation ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy.engine import Connection, Engine
 
-from ..._errors import SchemaVersionError
+from ..._errors import NotInitialised, SchemaVersionError
 from . import rollup
 from .dialects import dialect_for
 from .errors import map_errors
@@ -33,6 +33,48 @@ def current_revision(conn: Connection, schema: Schema) -> str | None:
     """The revision the database is stamped with (``None``: not a tracker database)."""
     ctx = MigrationContext.configure(conn, opts={"version_table": schema.version_table})
     return ctx.get_current_revision()
+
+
+def _init_hint(schema: Schema, url: str) -> str:
+    prefix = f" --table-prefix {schema.prefix}" if schema.prefix else ""
+    return f"iecmhc init --db {url}{prefix}"
+
+
+def check_current(engine: Engine, schema: Schema, url: str) -> None:
+    """For a store opened without creating or migrating: refuse (``NotInitialised``) a
+    database with no tracker tables under the prefix, or one at an older schema, saying how
+    to make it. Connects only to read; a SQLite file that is not there is not made."""
+    if engine.url.get_backend_name() == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:" and not Path(path).exists():
+            raise NotInitialised(
+                f"there is no tracker database at {url} (no such file); create it with "
+                f"`{_init_hint(schema, url)}`, or give the --db of an existing one"
+            )
+    with map_errors(url), engine.connect() as conn:
+        current = current_revision(conn, schema)
+        if current is None:
+            where = f" with table prefix {schema.prefix!r}" if schema.prefix else ""
+            raise NotInitialised(
+                f"{url} holds no tracker tables{where}; create them with "
+                f"`{_init_hint(schema, url)}` (nothing was created)"
+            )
+    if current == SCHEMA_VERSION:
+        return
+    with map_errors(url), engine.connect() as conn:
+        cfg = alembic_config(conn, schema.prefix)
+        try:
+            ScriptDirectory.from_config(cfg).get_revision(current)
+        except CommandError:
+            raise SchemaVersionError(
+                f"the database at {url} has schema revision {current!r}, which this version "
+                f"of iecmhc_tracker does not know (it understands up to {SCHEMA_VERSION!r}); "
+                "upgrade iecmhc_tracker to open it"
+            ) from None
+    raise NotInitialised(
+        f"the tracker tables at {url} are at schema {current}, this version reads "
+        f"{SCHEMA_VERSION}; migrate them with `{_init_hint(schema, url)}` (nothing was changed)"
+    )
 
 
 def migrate(engine: Engine, schema: Schema, url: str) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import mysql
 from .rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0004"
+SCHEMA_VERSION = "0005"
 
 CODE = 64  # the longest code or pseudonym validation lets through
 # MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
@@ -53,6 +53,8 @@ class Schema:
     cells: sa.Table
     #: every state table released: what was published, from which data, and when
     publications: sa.Table
+    #: the profile the store's data is recorded under (one row, once stamped)
+    profile: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -168,8 +170,19 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
     )
     cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, double), **TABLE_OPTIONS)
     publications = sa.Table(f"{p}publications", md, *publication_columns(), **TABLE_OPTIONS)
+    profile = sa.Table(f"{p}store_profile", md, *profile_columns(), **TABLE_OPTIONS)
     return Schema(
-        p, md, activities, referrals, ledger, balances, meta, partitions, cells, publications
+        p,
+        md,
+        activities,
+        referrals,
+        ledger,
+        balances,
+        meta,
+        partitions,
+        cells,
+        publications,
+        profile,
     )
 
 
@@ -180,6 +193,21 @@ def publication_columns() -> list[sa.Column[Any]]:
         sa.Column("at", timestamp(), nullable=False),
         # MEDIUMTEXT on MariaDB/MySQL: a release of every table runs past TEXT's 64 KiB
         sa.Column("entry", sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")),
+    ]
+
+
+def profile_columns() -> list[sa.Column[Any]]:
+    """The profile stamp's columns (shared by the schema and its migration): one row, slot 1,
+    with the profile's name, version, content digest, where it was read from and its text."""
+    long_text = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+    return [
+        sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("version", sa.Text, nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("source", sa.Text, nullable=False),
+        sa.Column("text", long_text, nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
     ]
 
 

@@ -23,8 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..._columns import ROW_COLUMNS, Row
-from ..._errors import NotFound, StorageError
+from ..._errors import ConflictError, NotFound, StorageError
 from ..contract import (
+    STAMP_KEYS,
     Cell,
     CellStat,
     Filters,
@@ -38,7 +39,7 @@ from . import aggregate, bulk, rollup
 from .dialects import dialect_for
 from .engine import create_engine, shown
 from .errors import map_errors, retry
-from .migrate import migrate
+from .migrate import check_current, migrate
 from .schema import SCHEMA_VERSION, build_schema
 
 #: the ledger's one currency, and the accounting basis of its rows (partitions of data)
@@ -55,7 +56,9 @@ class SQLStore:
     ``postgres://…``) or ``"mysql+pymysql://user@host/db"`` / ``"mariadb+pymysql://…"``.
     ``table_prefix`` names every table (``"iecmhc_"`` → ``iecmhc_activities`` …) so the store
     can live in an application's own database; ``metadata`` (a SQLAlchemy ``MetaData``)
-    receives the tables instead of a new one. The schema is created or migrated on open.
+    receives the tables instead of a new one. The schema is created or migrated on open;
+    with ``create=False`` nothing is created or migrated, and a database without tracker
+    tables under the prefix (or at an older schema) is refused with :class:`NotInitialised`.
     ``.engine`` and ``.metadata`` are public; :meth:`joined` runs the store's work inside a
     transaction the application holds. Aggregates come from the per-unit cell totals
     (``rollup``) whenever those hold the query; ``use_cells = False`` makes them read the
@@ -69,6 +72,7 @@ class SQLStore:
         table_prefix: str = "",
         metadata: sa.MetaData | None = None,
         migrate_on_open: bool = True,
+        create: bool = True,
     ) -> None:
         self.url = url
         self._shown = shown(url)
@@ -89,7 +93,9 @@ class SQLStore:
         #: the revision the database had when opened ("" when it was new)
         self.migrated_from = SCHEMA_VERSION
         try:
-            if migrate_on_open:
+            if not create:
+                check_current(self.engine, self.schema, self._shown)
+            elif migrate_on_open:
                 self.migrated_from = migrate(self.engine, self.schema, self._shown)
         except BaseException:
             self.engine.dispose()
@@ -192,6 +198,25 @@ class SQLStore:
             rollup.add(conn, self.schema.cells, rollup.groups([old], -1))
             conn.execute(
                 a.update().where(a.c.id == id).values(deleted_at=_utc_naive(at), deleted_by=by)
+            )
+            self._bump(conn)
+
+    def restore(self, id: str, *, by: str, at: Any) -> None:
+        a = self.schema.activities
+        names = (*rollup.GRAIN, *rollup.MEASURES, "deleted_at")
+        with self._tx(write=True) as conn:
+            q = sa.select(*(a.c[c] for c in names)).where(a.c.id == str(id))
+            found = conn.execute(self.dialect.lock_rows(q)).first()
+            if found is None:
+                raise NotFound(f"no stored activity has id {id}")
+            old = dict(zip(names, found, strict=True))
+            if old.pop("deleted_at") is None:
+                raise ConflictError(f"activity {id} is not deleted; there is nothing to restore")
+            rollup.add(conn, self.schema.cells, rollup.groups([old]))
+            conn.execute(
+                a.update()
+                .where(a.c.id == id)
+                .values(deleted_at=None, deleted_by=None, updated_at=_utc_naive(at), updated_by=by)
             )
             self._bump(conn)
 
@@ -428,6 +453,41 @@ class SQLStore:
         with self._tx() as conn:
             rows = conn.execute(sa.select(pub.c.id, pub.c.at, pub.c.entry).order_by(pub.c.id))
             return [{"seq": int(r[0]), "at": _aware(r[1]), "entry": json.loads(r[2])} for r in rows]
+
+    def profile_stamp(self) -> dict[str, Any] | None:
+        with self._tx() as conn:
+            return self._read_stamp(conn)
+
+    def _read_stamp(self, conn: Connection) -> dict[str, Any] | None:
+        t = self.schema.profile
+        cols = [t.c[k] for k in STAMP_KEYS]
+        rec = conn.execute(sa.select(*cols, t.c.at).where(t.c.slot == 1)).first()
+        if rec is None:
+            return None
+        return {**{k: str(v) for k, v in zip(STAMP_KEYS, rec, strict=False)}, "at": _aware(rec[-1])}
+
+    def stamp_profile(self, stamp: Mapping[str, str], *, replace: bool = False) -> dict[str, Any]:
+        values = {k: str(stamp[k]) for k in STAMP_KEYS}
+        t = self.schema.profile
+        try:
+            with self._tx(write=True) as conn:
+                held = self._read_stamp(conn)
+                if held is not None and not replace:
+                    return held
+                at = _utc_naive(_now())
+                if held is None:
+                    conn.execute(t.insert().values(slot=1, at=at, **values))
+                else:
+                    conn.execute(t.update().where(t.c.slot == 1).values(at=at, **values))
+                stored = self._read_stamp(conn)
+        except StorageError:
+            # another opener stamped it first (the primary key refused this row): theirs holds
+            held = self.profile_stamp()
+            if held is None or replace:
+                raise
+            return held
+        assert stored is not None
+        return stored
 
     def data_version(self) -> int:
         m = self.schema.meta

@@ -1,0 +1,149 @@
+"""Figures the state's pages derive from published tables: a measure's total for one fiscal
+year, referrals per 100 consultation activities, and hours by fiscal year with the current year
+to date. Only published (protected) values go in, so every figure is post-processing of what the
+state may already see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from ._measures import MEASURES
+from ._profile import Profile
+from ._table import Table
+
+
+def headline_label(profile: Profile, table: Table, measure: str) -> str:
+    kinds = table.where.get("kind", ())
+    if measure == "activities" and kinds:
+        return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
+    label = MEASURES[measure].label
+    series = table.where.get("extra.series", ())
+    if series:
+        label += " (" + ", ".join(profile.code_label("series", s) for s in series) + ")"
+    return label
+
+
+def year_total(table: Table, measure: str, year: int) -> float | None:
+    """The published total of ``measure`` for one fiscal year (None if withheld/absent)."""
+    coords = tuple(year if d == "fiscal_year" else None for d in table.dims)
+    try:
+        return table.cell(*coords).values[measure]
+    except KeyError:
+        return None
+
+
+def in_profile_order(profile: Profile, tables: Sequence[Table]) -> list[Table]:
+    """Tables in the order the profile lists them (a recorded release may come back in
+    another order), so that pages read the same from one release to the next."""
+    order = {spec.name: i for i, spec in enumerate(profile.tables)}
+    return sorted(tables, key=lambda t: order.get(t.name, len(order)))
+
+
+def _where_kinds(table: Table) -> tuple[str, ...]:
+    return tuple(table.where.get("kind", ()))
+
+
+def referral_rate(referrals: float | None, activities: float | None) -> float | None:
+    """Referrals per 100 consultation activities (None when either is withheld or zero)."""
+    if referrals is None or not activities:
+        return None
+    return round(referrals / activities * 100, 1)
+
+
+def rate_sources(tables: Sequence[Table]) -> tuple[Table, Table] | None:
+    """The published tables a referral rate is worked out from: all referrals, over the
+    activities of the consultation tables (both are protected aggregates already)."""
+    refs = next((t for t in tables if "referrals" in t.measures and not _where_kinds(t)), None)
+    acts = next(
+        (
+            t
+            for t in tables
+            if "activities" in t.measures
+            and _where_kinds(t) == ("consultation",)
+            and set(t.where) == {"kind"}
+        ),
+        None,
+    )
+    return (refs, acts) if refs is not None and acts is not None else None
+
+
+def year_rate(tables: Sequence[Table], year: int) -> float | None:
+    sources = rate_sources(tables)
+    if sources is None:
+        return None
+    refs, acts = sources
+    return referral_rate(year_total(refs, "referrals", year), year_total(acts, "activities", year))
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def fiscal_year_trend(
+    profile: Profile, tables: Sequence[Table], today: dt.date | None
+) -> tuple[str, list[list[Any]], str]:
+    """Hours per fiscal year: complete years, then the current year to date beside the same
+    months of the year before (from a published table by quarter, when the profile has one)."""
+    table = next((t for t in tables if "fiscal_year" in t.dims and "hours" in t.measures), None)
+    if table is None:
+        return "", [], ""
+    title = f"{headline_label(profile, table, 'hours')} by fiscal year"
+    current = profile.fiscal_year(today) if today is not None else None
+    items: list[list[Any]] = [
+        [f"FY{y}", year_total(table, "hours", y)] for y in table.fiscal_years if y != current
+    ]
+    while len(items) > 1 and items[0][1] == 0:  # years before any activity
+        items.pop(0)
+    note = ""
+    if current is None or today is None or current not in table.fiscal_years:
+        return title, items, note
+    by_quarter = next(
+        (
+            t
+            for t in tables
+            if {"quarter", "fiscal_year"} == set(t.dims)
+            and "hours" in t.measures
+            and dict(t.where) == dict(table.where)
+        ),
+        None,
+    )
+    done = profile.fiscal_quarter(today) - 1  # complete quarters of the current year
+    if by_quarter is not None and done >= 1:
+        start, _ = profile.fiscal_year_bounds(current)
+        through = _add_months(start, 3 * done) - dt.timedelta(days=1)
+
+        def to_date(year: int) -> float | None:
+            values = [by_quarter.value("hours", q, year) for q in range(1, done + 1)]
+            return None if None in values else sum(v for v in values if v is not None)
+
+        months = f"{start:%B}–{through:%B}"
+        items.append([f"FY{current - 1}, same months ({months})", to_date(current - 1), "compare"])
+        items.append(
+            [f"FY{current} to date (through {_day(through)})", to_date(current), "partial"]
+        )
+        note = (
+            f"FY{current} is not over: it is shown to the end of its last complete quarter, "
+            f"beside the same months of FY{current - 1}."
+        )
+    else:
+        items.append(
+            [
+                f"FY{current} to date (through {_day(today)})",
+                year_total(table, "hours", current),
+                "partial",
+            ]
+        )
+        note = f"FY{current} is not over: its bar holds the year to date only. " + (
+            "The same months of the year before appear once its first quarter is complete."
+            if by_quarter is not None
+            else "This profile publishes no table by quarter to set the same months "
+            f"of FY{current - 1} beside it."
+        )
+    return title, items, note
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    m = day.month - 1 + months
+    return dt.date(day.year + m // 12, m % 12 + 1, 1)
