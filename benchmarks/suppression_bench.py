@@ -2,15 +2,18 @@
 jointly with earlier monthly releases of the same fiscal year, then audited.
 
 Run: .venv/bin/python benchmarks/suppression_bench.py [--activities N] [--consultants N]
-     [--months M] [--seed S] [--audit]
+     [--months M] [--seed S] [--audit] [--store URL]
      .venv/bin/python benchmarks/suppression_bench.py --shares [--profile illinois]
      (the share of cells withheld in the profile's published tables, per seed)
 
 The store holds the activities of the fiscal year up to each month's end in turn: one release
 is published after each of the last ``--months`` months (each joint with those before it, as
 the state view publishes), then the release on all the data is timed, and with ``--audit``
-the steward's exact audit of it. Prints wall and CPU time, the load average and the peak RSS
-of this process.
+the steward's exact audit of it. Prints wall and CPU time, the load average (1 minute,
+before and after each timed step: other work on the machine shows in the wall time, not in
+the CPU time) and the peak RSS of this process. The defaults are issue 15's target: 100,000
+activities, 12 earlier monthly releases, every Illinois table (the county × consultation type
+table included), on the memory store (``--store sqlite:///path.db`` for SQLite).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def main() -> None:
     ap.add_argument("--audit", action="store_true", help="also run the steward's exact audit")
     ap.add_argument("--shares", action="store_true", help="withheld shares of published tables")
     ap.add_argument("--profile", default="illinois")
+    ap.add_argument("--store", default="memory://", help="store URL (default memory://)")
     args = ap.parse_args()
     if args.shares:
         shares(args)
@@ -58,7 +62,7 @@ def main() -> None:
         ),
         key=lambda a: a.date,
     )
-    tracker = it.Tracker.open("memory://", profile, today=lambda: TODAY)
+    tracker = it.Tracker.open(args.store, profile, today=lambda: TODAY)
     done = 0
     for end in _month_ends(TODAY, args.months):
         upto = [a for a in acts[done:] if a.date <= end]
@@ -71,6 +75,7 @@ def main() -> None:
             f"{time.perf_counter() - t0:.2f} s wall, {time.process_time() - c0:.2f} s CPU"
         )
     tracker.record_many(acts[done:])
+    load = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     tables = tracker.as_state().tables()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -79,19 +84,24 @@ def main() -> None:
     print(
         f"final release ({len(acts):,} activities, {len(tables)} tables, {cells} cells, "
         f"{withheld} withheld; {args.months} earlier releases in the ledger): "
-        f"{wall:.2f} s wall, {cpu:.2f} s CPU"
+        f"{wall:.2f} s wall, {cpu:.2f} s CPU (load {load:.1f} -> {os.getloadavg()[0]:.1f})"
     )
     if args.audit:
+        load = os.getloadavg()[0]
         t0, c0 = time.perf_counter(), time.process_time()
         report = it.audit_suppression(tracker, *tables.values())
         verdict = "ok" if report.ok else f"{len(report.failures)} FAILURES"
         print(
             f"audit: {len(report.cells)} withheld values, {verdict}, "
             f"{len(report.exact)} exact; {time.perf_counter() - t0:.2f} s wall, "
-            f"{time.process_time() - c0:.2f} s CPU"
+            f"{time.process_time() - c0:.2f} s CPU (load {load:.1f} -> "
+            f"{os.getloadavg()[0]:.1f})"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"peak RSS {rss:.0f} MB; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} "
+        f"CPUs; store {args.store}"
+    )
 
 
 def shares(args: argparse.Namespace) -> None:

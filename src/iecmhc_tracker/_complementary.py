@@ -97,6 +97,8 @@ class Protector:
         self._reduced: dict[str, Reduced] = {}
         self._blocks: dict[str, npt.NDArray[np.int_]] = {}
         self._models: dict[tuple[str, int], tuple[Model, BoolArray]] = {}
+        self._bounded: dict[tuple[str, int], tuple[Model, BoolArray]] = {}
+        self._movers: dict[tuple[str, int], Model] = {}
         self.lp_solves = 0
         self.repairs = 0
 
@@ -195,55 +197,89 @@ class Protector:
     def _seed(self) -> None:
         # a few far-apart points of the attacker's feasible set certify most cells at once
         for m in self.systems:
-            red = self._red(m)
             scale = 1.0 / (self.need_hi[m] - self.need_lo[m] + 1.0)
             sign = np.where((self.salt * 2654435761) % 7 < 3, 1.0, -1.0)
             for w in (-scale, scale, -scale * sign, scale * sign):
-                point = self._bounded_point(red, m, w)
+                point = self._bounded_point(m, w)
                 if point is not None:
                     self._witness(m, point)
 
+    def _uncertified(self, m: str) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
+        """The withheld cells not yet certified upward, and those not yet downward."""
+        cells = np.flatnonzero(self.withheld)
+        hi, lo = self.need_hi[m][cells], self.need_lo[m][cells]
+        up = self.best_hi[m][cells] < hi - 1e-7 * np.maximum(1.0, hi)
+        down = self.best_lo[m][cells] > lo + 1e-7 * np.maximum(1.0, lo)
+        return cells[up], cells[down]
+
     def _batch_certify(self, rounds: int = 12) -> None:
         """One LP per measure pushing every uncertified value its way at once: a single
-        point of the feasible set often certifies many cells (cheaper than one LP each)."""
+        point of the feasible set often certifies many cells (cheaper than one LP each).
+        Rounds stop once one certifies nothing more."""
         for _ in range(rounds):
             progress = False
             for m, (sys_, _) in self.systems.items():
-                cells = np.flatnonzero(self.withheld)
-                ups = [int(c) for c in cells if not self._certified(int(c), m, True)]
-                downs = [int(c) for c in cells if not self._certified(int(c), m, False)]
-                if not ups and not downs:
+                ups, downs = self._uncertified(m)
+                if not len(ups) and not len(downs):
                     continue
                 w = np.zeros(sys_.n)
                 w[ups] -= 1.0 / (self.need_hi[m][ups] - sys_.x[ups] + 1.0)
                 w[downs] += 1.0 / (sys_.x[downs] - self.need_lo[m][downs] + 1.0)
-                point = self._bounded_point(self._red(m), m, w)
+                point = self._bounded_point(m, w)
                 if point is not None:
                     self._witness(m, point)
-                    progress = True
+                    after = self._uncertified(m)
+                    progress |= len(after[0]) + len(after[1]) < len(ups) + len(downs)
             if not progress:
                 return
 
-    def _bounded_point(self, red: Reduced, m: str, w: FloatArray) -> FloatArray | None:
-        if len(red.vars) == 0 or red.Aw.shape[0] == 0:
+    def _bounded_point(self, m: str, w: FloatArray) -> FloatArray | None:
+        """A point of the attacker's feasible set minimising ``w``, solved block by block
+        (only blocks where ``w`` touches a withheld cell), each block's LP kept in HiGHS
+        for the whole run so that every push starts from the last basis."""
+        sys_ = self.systems[m][0]
+        touched = np.flatnonzero((w != 0) & self.withheld & sys_.linked)
+        if len(touched) == 0:
             return None
-        # an upper bound keeps the LP bounded; any point inside is still a witness
-        sys_ = red.system
-        upper = np.minimum(2.0 * self.need_hi[m][red.vars] + 1.0, sys_.hi[red.vars])
-        upper = np.maximum(upper, sys_.lo[red.vars])
-        res = linprog(
-            w[red.vars],
-            A_eq=red.Aw,
-            b_eq=red.b,
-            bounds=np.column_stack([sys_.lo[red.vars], upper]),
-            method="highs",
-        )
-        self.lp_solves += 1
-        if res.status != 0:
-            return None
-        point = red.system.x.copy()
-        point[red.vars] = res.x
-        return point
+        self._block(m, int(touched[0]))  # the block labels
+        labels = self._blocks[m][: sys_.n]
+        point = sys_.x.copy()
+        found = False
+        for label in np.unique(labels[touched]):
+            cols = np.flatnonzero(labels == label)
+            model = self._bounded_model(m, cols)
+            status, xb = model.minimise(w[cols])
+            self.lp_solves += 1
+            if status != "optimal":
+                del self._bounded[(m, int(cols[0]))]
+                continue
+            point[cols] = xb
+            found = True
+        return point if found else None
+
+    def _bounded_model(self, m: str, cols: npt.NDArray[np.int_]) -> Model:
+        """The block's LP with published cells fixed and withheld ones bounded above (an
+        upper bound keeps it bounded; any point inside is still a witness)."""
+        sys_ = self.systems[m][0]
+        held = self.withheld[cols]
+        upper = np.minimum(2.0 * self.need_hi[m][cols] + 1.0, sys_.hi[cols])
+        upper = np.maximum(upper, sys_.lo[cols])
+        key = (m, int(cols[0]))
+        entry = self._bounded.get(key)
+        if entry is None:
+            x = sys_.x[cols]
+            lo = np.where(held, sys_.lo[cols], x)
+            hi = np.where(held, upper, x)
+            _, rows = self._block(m, int(cols[0]))
+            block = sys_.A_csc[:, cols].tocsr()[rows].tocsc()
+            model = Model(block, np.zeros(len(rows)), np.column_stack([lo, hi]))
+            entry = self._bounded[key] = (model, held.copy())
+        model, known = entry
+        new = np.flatnonzero(held & ~known)
+        if len(new):
+            model.set_bounds(new, sys_.lo[cols][new], upper[new])
+            known[new] = True
+        return model
 
     def _ensure(self, c: int, m: str, up: bool) -> list[int]:
         """Make sure withheld cell ``c`` is protected in measure ``m`` (upward or downward);
@@ -298,17 +334,48 @@ class Protector:
         point[cols] = xb
         return float(point[c]), point
 
-    def _reach(self, A: sparse.csc_matrix, bounds: FloatArray, c: int, n: int, up: bool) -> float:
+    def _reach(
+        self, m: str, cols: npt.NDArray[np.int_], bounds: FloatArray, c: int, up: bool
+    ) -> float:
         """How far cell ``c`` can move (up or down) at all, whatever is withheld."""
+        n = len(cols)
         b = bounds.copy()
         b[c, 0] = b[n + c, 0] = 0.0
         w = np.zeros(2 * n)
         w[c if up else n + c] = -1.0
-        res = linprog(w, A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=b)
-        self.lp_solves += 1
-        if res.status != 0:
+        status, z = self._moves(m, cols, w, b)
+        if status != 0:
             return 0.0
-        return float(res.x[c if up else n + c]) * (1 - 1e-9)
+        return float(z[c if up else n + c]) * (1 - 1e-9)
+
+    def _moves(
+        self, m: str, cols: npt.NDArray[np.int_], cost: FloatArray, bounds: FloatArray
+    ) -> tuple[int, FloatArray]:
+        """The cheapest move ``u - l`` of the block's cells that keeps every relation
+        (``A (u - l) = 0``) within ``bounds``: linprog's status (0 solved, 2 infeasible) and
+        the solution. One model per block is kept in HiGHS for the run, so each repair
+        starts from the last one's basis; a warm start that loses its way is solved
+        afresh."""
+        self.lp_solves += 1
+        key = (m, int(cols[0]))
+        model = self._movers.get(key)
+        if model is None:
+            sys_ = self.systems[m][0]
+            _, rows = self._block(m, int(cols[0]))
+            block = sys_.A_csc[:, cols].tocsr()[rows]
+            A = sparse.hstack([block, -block]).tocsc()
+            model = self._movers[key] = Model(A, np.zeros(A.shape[0]), bounds)
+        status, z = model.solve(cost, bounds)
+        if status == "optimal":
+            return 0, z
+        if status == "Infeasible":
+            return 2, z
+        del self._movers[key]
+        A = model.matrix
+        res = linprog(cost, A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=bounds)
+        if res.status not in (0, 2):
+            raise TrackerError(f"complementary suppression could not be solved ({res.message})")
+        return int(res.status), np.asarray(res.x, dtype=float) if res.status == 0 else z
 
     def _block(self, m: str, c: int) -> tuple[npt.NDArray[np.int_], npt.NDArray[np.int_]]:
         """The cells and equations of measure ``m``'s system linked to cell ``c`` at all
@@ -329,7 +396,7 @@ class Protector:
 
     def _repair(self, c: int, m: str, up: bool) -> list[int]:
         sys_, present = self.systems[m]
-        cols, rows = self._block(m, c)
+        cols, _ = self._block(m, c)
         at = int(np.searchsorted(cols, c))
         x = sys_.x[cols]
         n = len(cols)
@@ -349,19 +416,14 @@ class Protector:
             u_lo[at], l_hi[at] = amount, 0.0
         else:
             u_hi[at], l_lo[at] = 0.0, amount
-        block = sys_.A_csc[:, cols].tocsr()[rows]
-        A = sparse.hstack([block, -block]).tocsc()
         bounds = np.column_stack([np.concatenate([u_lo, l_lo]), np.concatenate([u_hi, l_hi])])
-        res = linprog(
-            np.concatenate([cost, cost]), A_eq=A, b_eq=np.zeros(A.shape[0]), bounds=bounds
-        )
-        self.lp_solves += 1
+        status, z = self._moves(m, cols, np.concatenate([cost, cost]), bounds)
         self.repairs += 1
-        if res.status == 2:
+        if status == 2:
             # what the attacker knows anyway (every withheld cell holds a record, no activity
             # more than 24 h) keeps the cell from moving that far whatever is withheld: the
             # requirement is capped at the farthest it can move, and protected that far
-            reach = self._reach(A, bounds, at, n, up)
+            reach = self._reach(m, cols, bounds, at, up)
             if reach <= 0:
                 return []
             if up:
@@ -369,9 +431,7 @@ class Protector:
             else:
                 self.need_lo[m][c] = sys_.x[c] - reach
             return self._repair(c, m, up)
-        if res.status != 0:
-            raise TrackerError(f"complementary suppression could not be solved ({res.message})")
-        y = res.x[:n] - res.x[n:]
+        y = z[:n] - z[n:]
         moved = np.abs(y) > 1e-7 * max(1.0, amount)
         new = cols[np.flatnonzero(moved & ~withheld)]
         point = sys_.x.copy()

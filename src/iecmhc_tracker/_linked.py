@@ -20,7 +20,7 @@ the true values so that the protected problem is never easier for us than the re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -174,6 +174,7 @@ def link(
             if all(_passes(vals[pos[key]], allowed) for key, allowed in flt.items() if key in pos)
             and _tag_passes(group_cells.tags[f], extra)
         ]
+        pairs: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         for m in spec.measures:
             if not additive(m):
                 continue
@@ -197,16 +198,23 @@ def link(
                     )
                 xs[key][g] = cells.sums[g][j]
                 present[key][g] = True
-            for f in passing:
-                vals = group_cells.values[f]
-                if kinds and vals[pos["kind"]] not in kinds:
-                    continue
-                coded = [_code(vals[pos[d]]) for d in spec.by]
-                for mask in masks:
-                    cell = tuple(coded[d] if mask[d] else None for d in range(k))
-                    at = index.get(cell)
-                    if at is not None:
-                        members[key].setdefault(at, []).append(first + f)
+            if kinds not in pairs:
+                # which published cell each passing fine cell counts in (the same for every
+                # measure of these kinds)
+                found: list[tuple[int, int]] = []
+                for f in passing:
+                    vals = group_cells.values[f]
+                    if kinds and vals[pos["kind"]] not in kinds:
+                        continue
+                    coded = [_code(vals[pos[d]]) for d in spec.by]
+                    for mask in masks:
+                        at = index.get(tuple(coded[d] if mask[d] else None for d in range(k)))
+                        if at is not None:
+                            found.append((at, first + f))
+                pairs[kinds] = found
+            into = members[key]
+            for at, f in pairs[kinds]:
+                into.setdefault(at, []).append(f)
     systems: dict[str, tuple[LinearSystem, BoolArray]] = {}
     for key, x in xs.items():
         group, col = key.split(":", 1)
@@ -230,8 +238,38 @@ def link(
         hi[published & empty] = 0.0
         floor = 1.0 if col == "*" else (min_hours if col == "hours" else 0.0)
         lo[published & ~empty] = np.minimum(floor, x[published & ~empty])
+        eqs = _merge(eqs, x, lo, hi, range(sl.start, sl.stop))
         systems[key] = (LinearSystem(x, eqs, lo=lo, hi=hi), present[key])
     return systems, exempt, weight
+
+
+def _merge(
+    eqs: Sequence[Equation], x: FloatArray, lo: FloatArray, hi: FloatArray, fine: Iterable[int]
+) -> list[Equation]:
+    """Fine cells that every equation takes alike (no published number tells them apart)
+    as one unknown: the first of them holds their summed value and bounds, the others leave
+    every equation. The attacker's problem is the same (only their sum appears in it, and a
+    sum of boxes is the box of the sums), with fewer unknowns."""
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for r, (parent, children) in enumerate(eqs):
+        rows.setdefault(parent, []).append((r, 1))
+        for ch in children:
+            rows.setdefault(ch, []).append((r, -1))
+    alike: dict[tuple[tuple[int, int], ...], list[int]] = {}
+    for f in fine:
+        if f in rows:
+            alike.setdefault(tuple(rows[f]), []).append(f)
+    gone: set[int] = set()
+    for same in alike.values():
+        if len(same) > 1:
+            head, rest = same[0], same[1:]
+            x[head] += x[rest].sum()
+            lo[head] += lo[rest].sum()
+            hi[head] += hi[rest].sum()
+            gone.update(rest)
+    if not gone:
+        return list(eqs)
+    return [(p, tuple(c for c in ch if c not in gone)) for p, ch in eqs]
 
 
 def _tag_passes(tag: tuple[str, str] | None, extra: Mapping[str, Any]) -> bool:

@@ -86,8 +86,14 @@ def audit_suppression(source: Source, *tables: Table) -> AuditReport:
                 count += 1
                 low = red.extreme(g, maximize=False)[0]
                 high = red.extreme(g, maximize=True)[0]
-                need_low = max(float(req_low[g]), prior.extreme(g, maximize=False)[0])
-                need_high = min(float(req_high[g]), prior.extreme(g, maximize=True)[0])
+                # with nothing published the attacker knows less (prior_low <= low and
+                # prior_high >= high), so the prior is asked only where it can decide: a low
+                # below the policy's requirement has a prior below it too
+                need_low, need_high = float(req_low[g]), float(req_high[g])
+                if low > need_low:
+                    need_low = max(need_low, prior.extreme(g, maximize=False)[0])
+                if high < need_high:
+                    need_high = min(need_high, prior.extreme(g, maximize=True)[0])
                 cell = table.cell(*c)
                 out.append(
                     CellAudit(

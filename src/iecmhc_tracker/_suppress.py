@@ -45,6 +45,7 @@ import attrs
 import numpy as np
 
 from ._audit import BoolArray, FloatArray, LinearSystem, additive
+from ._cellstats import Partials
 from ._complementary import complementary
 from ._family import Cells, Key, Layout
 from ._linked import FINE, FineCells, column, fine_dimensions, link, record_group
@@ -84,10 +85,12 @@ def aggregate(
     specs: Sequence[TableSpec],
     years: Sequence[int],
     cells: Cells | None = None,
+    partials: Partials | None = None,
 ) -> tuple[Cells, list[Layout]]:
     """Per-cell stats for tables sharing one ``where``, every margin level included, added
     to ``cells`` (a new one by default). A cell's key holds the ``where``, so tables with
-    other filters add cells of their own."""
+    other filters add cells of their own. ``partials``: the record kind's partial sums,
+    read once (else the store is asked for each margin level)."""
     measures = list(dict.fromkeys(m for s in specs for m in s.measures))
     if cells is None:
         cells = Cells(measures)
@@ -105,7 +108,11 @@ def aggregate(
                 if not per_year(dims, subset):
                     continue
                 if subset not in calls:
-                    got = store.cell_stats(UNIT, subset, compiled.measures, filters)
+                    got = (
+                        partials.cell_stats(subset, compiled.measures, filters)
+                        if partials is not None
+                        else store.cell_stats(UNIT, subset, compiled.measures, filters)
+                    )
                     calls[subset] = {
                         tuple(zip(subset, map(_code, stat[0]), strict=True)): stat for stat in got
                     }
@@ -159,15 +166,47 @@ def _filters(profile: Profile, specs: Sequence[TableSpec]) -> dict[str, Any]:
     return filters
 
 
-def fine_cells(
-    store: Store, profile: Profile, specs: Sequence[TableSpec], years: Sequence[int]
-) -> dict[str, FineCells]:
-    """The fine cells of each record kind the tables count (see ``_linked``)."""
-    out: dict[str, FineCells] = {}
+def _groups(specs: Sequence[TableSpec]) -> dict[str, list[TableSpec]]:
     groups: dict[str, list[TableSpec]] = {}
     for s in specs:
         groups.setdefault(record_group(s.by, s.where), []).append(s)
-    for group, members in groups.items():
+    return groups
+
+
+def read_partials(
+    store: Store, profile: Profile, specs: Sequence[TableSpec]
+) -> dict[str, Partials]:
+    """Each record kind's per-(consultant, fine cell) partial sums, read once (``_cellstats``)."""
+    out: dict[str, Partials] = {}
+    # a release's cells carry every measure of every table, whatever their record kind
+    cols = ["*"] + [
+        c
+        for s in specs
+        for m in s.measures
+        for c, _ in compile_query(Query([m], (), dict(s.where)), profile).measures
+    ]
+    kinds = any(MEASURES[m].kinds for s in specs for m in s.measures)
+    for group, members in _groups(specs).items():
+        dims = fine_dimensions([(s.by, s.where, s.measures) for s in members])
+        if kinds and "kind" not in dims:
+            dims = tuple(sorted((*dims, "kind")))
+        base: dict[str, Any] = {}
+        if group == "referrals":
+            base["resource_type"] = sorted(profile.code_set("resource_type"))
+        out[group] = Partials(store, UNIT, dims, cols, base)
+    return out
+
+
+def fine_cells(
+    store: Store,
+    profile: Profile,
+    specs: Sequence[TableSpec],
+    years: Sequence[int],
+    partials: Mapping[str, Partials] | None = None,
+) -> dict[str, FineCells]:
+    """The fine cells of each record kind the tables count (see ``_linked``)."""
+    out: dict[str, FineCells] = {}
+    for group, members in _groups(specs).items():
         dims = fine_dimensions([(s.by, s.where, s.measures) for s in members])
         cols = ["*"]
         cols += dict.fromkeys(
@@ -179,12 +218,18 @@ def fine_cells(
             filters["fiscal_year"] = list(years)
         if group == "referrals":
             filters["resource_type"] = sorted(profile.code_set("resource_type"))
+        source = (partials or {}).get(group)
         # in a stable order (fiscal year first), so that a new year's cells never move an
         # earlier year's: what is withheld in a settled year does not depend on later data
         order = functools.partial(
             _fine_order, dims.index("fiscal_year") if "fiscal_year" in dims else None
         )
-        stats = sorted(store.cell_stats(UNIT, dims, measures, filters), key=order)
+        got = (
+            source.cell_stats(dims, measures, filters)
+            if source is not None
+            else store.cell_stats(UNIT, dims, measures, filters)
+        )
+        stats = sorted(got, key=order)
         # an extra field cannot be a store dimension: each of its filtered values is asked for
         values: dict[str, set[str]] = {}
         for s in members:
@@ -368,13 +413,15 @@ def build(
     cells = Cells(measures)
     layouts: list[Layout] = []
     filters: list[dict[str, Any]] = []
+    partials = read_partials(store, profile, specs)
     for family in families(specs):
-        _, lays = aggregate(store, profile, family, years, cells)
+        group = record_group(family[0].by, family[0].where)
+        _, lays = aggregate(store, profile, family, years, cells, partials[group])
         layouts.extend(lays)
         filters.extend(_filters(profile, family) for _ in lays)
     reasons = primary(cells, profile.suppression)
     fine: dict[str, tuple[FineCells, int]] = {}
-    for group, fc in fine_cells(store, profile, specs, years).items():
+    for group, fc in fine_cells(store, profile, specs, years, partials).items():
         first = len(cells)
         for tag, vals, n, sums, tops in zip(
             fc.tags,
