@@ -49,13 +49,13 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--audit", action="store_true", help="also run the steward's exact audit")
     ap.add_argument("--shares", action="store_true", help="withheld shares of published tables")
-    ap.add_argument("--profile", default="illinois")
+    ap.add_argument("--profile", default="illinois", help="profile name or path (default illinois)")
     ap.add_argument("--store", default="memory://", help="store URL (default memory://)")
     args = ap.parse_args()
     if args.shares:
         shares(args)
         return
-    profile = it.load_profile("illinois")
+    profile = it.load_profile(args.profile)
     acts = sorted(
         it.generate_activities(
             profile, args.activities, consultants=args.consultants, seed=args.seed, today=TODAY
