@@ -6,6 +6,8 @@ query through differential privacy with a persisted budget.
 """
 
 from ._audit import AuditReport, CellAudit
+from ._dosage import Dosage, EngagementDosage
+from ._engagement import Engagement
 from ._errors import (
     BudgetExceeded,
     ConflictError,
@@ -25,6 +27,7 @@ from ._outbox import Outbox
 from ._profile import Profile, load_profile
 from ._query import Query
 from ._release import Estimate, Release
+from ._request import Request
 from ._researcher import Budget, ResearcherSession
 from ._steward import audit_suppression
 from ._synthetic import generate as generate_activities
@@ -45,6 +48,9 @@ __all__ = [
     "CellAudit",
     "ConflictError",
     "ConsultantView",
+    "Dosage",
+    "Engagement",
+    "EngagementDosage",
     "Estimate",
     "Forbidden",
     "ImportResult",
@@ -58,6 +64,7 @@ __all__ = [
     "ProgramView",
     "Query",
     "Release",
+    "Request",
     "ResearcherSession",
     "SchemaVersionError",
     "StateView",

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import attrs
 
 from ._columns import BASE_DIMENSIONS
+from ._engagement_codes import ENGAGEMENT_CODED_FIELDS, complete_codes
 from ._errors import ProfileError
 from ._measures import MEASURES
 from ._model import CONVERTERS
@@ -24,10 +25,8 @@ from ._tomltext import line_in_array, line_of_key, plain_number
 
 NOTE_LANGUAGES: tuple[str, ...] = ("en", "es")  #: the languages notes may be written in
 
-#: Field names of Activity, which a profile's kind rules may name.
-_ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)
-
-#: Coded fields of :class:`Activity` whose codes a profile lists (field -> TOML key).
+_ACTIVITY_FIELDS: tuple[str, ...] = tuple(CONVERTERS)  # the fields kind rules may name
+#: Coded fields whose codes a profile lists under ``[codes]`` (engagements' and requests' too)
 CODED_FIELDS: tuple[str, ...] = (
     "kind",
     "setting",
@@ -39,6 +38,7 @@ CODED_FIELDS: tuple[str, ...] = (
     "competencies",
     "resource_type",
     "language",
+    *ENGAGEMENT_CODED_FIELDS,
 )
 #: Types an extra (state-specific) field may have.
 FIELD_TYPES: frozenset[str] = frozenset({"count", "bool", "code", "text", "hours", "minutes"})
@@ -411,6 +411,7 @@ class _Builder:
                     f"unknown coded field; expected one of {', '.join(CODED_FIELDS)}",
                 )
             codes[key] = self._codes(raw, f"codes.{key}")
+        codes = complete_codes(codes, Code, self.fail)
         if not codes.get("kind"):
             raise self.fail("codes.kind", "a profile must list at least one activity kind")
 

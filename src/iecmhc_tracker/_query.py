@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from ._errors import Forbidden, Problem, ValidationError
-from ._measures import MEASURES
+from ._measures import FACT_KINDS, MEASURES
 from ._profile import Profile
 from .stores import Cell, Filters, MeasureSpec
 
@@ -170,6 +170,8 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                 continue
         else:
             allowed = profile.code_set(key)
+            if key == "kind":  # the kind of engagements' and requests' fact rows
+                allowed |= set(FACT_KINDS)
             bad = [str(v) for v in vals if v not in allowed]
             if bad:
                 problems.append(

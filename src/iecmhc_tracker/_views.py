@@ -10,6 +10,7 @@ from typing import Any
 
 from ._cache import data_digest
 from ._columns import Row
+from ._dosage import EngagementDosage, with_dosage
 from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
 from ._publish import publish
@@ -45,6 +46,11 @@ class ConsultantView:
     def activities(self, fiscal_year: int | None = None) -> list[Activity]:
         """This consultant's live activities, oldest first."""
         return [from_row(r) for r in self._rows(fiscal_year)]
+
+    def engagements(self) -> list[EngagementDosage]:
+        """Her engagements, each with its dosage from the activities linked to it."""
+        store = self.__scope.store
+        return with_dosage(store, store.records("engagement", consultant=self.consultant))
 
     def record(self, record: Record) -> Activity:
         """Record an activity as this consultant (its ``consultant`` must be this one)."""
@@ -169,6 +175,11 @@ class ProgramView:
                 }
             )
         return out
+
+    def engagements(self) -> list[EngagementDosage]:
+        """The engagements at this program's sites, each with its dosage."""
+        store = self.__scope.store
+        return with_dosage(store, store.records("engagement", program=self.program))
 
     def reflection_data(self, fiscal_year: int | None = None) -> dict[str, Any]:
         """The numbers of this program's reflection summary."""

@@ -32,6 +32,8 @@ TABLES = {
     "store_meta",
     "unit_cells",
     "publications",
+    "engagements",
+    "requests",
     "alembic_version",
 }
 
@@ -111,9 +113,36 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     _assert_cells_match_rows_prefixed(sql_url, "old_")
 
 
+def _to_0004(url: str, prefix: str) -> None:
+    """Undo revision 0006 by hand: no engagements, no requests, no activity's link."""
+    _sql(url, f"DROP TABLE {prefix}engagements")
+    _sql(url, f"DROP TABLE {prefix}requests")
+    index = f"{prefix}ix_activities_engagement"
+    _sql(url, f"DROP INDEX {index}" + (f" ON {prefix}activities" if "mysql" in url else ""))
+    _sql(url, f"ALTER TABLE {prefix}activities DROP COLUMN engagement")
+
+
+def test_a_database_from_before_engagements_is_migrated_and_keeps_its_rows(
+    sql_url: str,
+) -> None:
+    store = SQLStore(sql_url, table_prefix="v4_")
+    rows = make_rows(n=5)
+    store.insert(rows)
+    store.close()
+    _to_0004(sql_url, "v4_")
+    _sql(sql_url, "UPDATE v4_alembic_version SET version_num = '0004'")
+    store = SQLStore(sql_url, table_prefix="v4_")
+    assert store.migrated_from == "0004"
+    assert [store.get(r["id"]) is not None for r in rows] == [True] * 5
+    assert {store.get(r["id"])["engagement"] for r in rows} == {None}  # type: ignore[index]
+    assert store.records("engagement") == []
+    store.close()
+
+
 def _to_0002(url: str, prefix: str) -> None:
-    """Undo revisions 0004 and 0003 by hand: no publication ledger, no partition totals, no
-    partitions in the ledger."""
+    """Undo revisions 0006, 0004 and 0003 by hand: no engagements, no publication ledger,
+    no partition totals, no partitions in the ledger."""
+    _to_0004(url, prefix)
     _sql(url, f"DROP TABLE {prefix}publications")
     _sql(url, f"DROP TABLE {prefix}budget_partitions")
     _sql(url, f"ALTER TABLE {prefix}budget_ledger DROP COLUMN partitions")
@@ -477,12 +506,14 @@ def test_a_batch_as_big_as_the_table_rebuilds_its_indexes(
     assert {"ix_activities_consultant", "ix_activities_program"} <= wanted
     drops = _drops(store)
     deferring = store.dialect.transactional_ddl  # MariaDB would commit at DDL
+    # by consultant, by program, by engagement
+    assert len(store.schema.activities.indexes) == 3
 
     store.insert(_Stream(rows[:400]))  # an empty table: the indexes are built afresh
-    assert len(drops) == (2 if deferring else 0)
+    assert len(drops) == (3 if deferring else 0)
     assert _index_names(sql_url) == wanted
     store.insert(rows[400:600])  # smaller than the table: kept up to date row by row
-    assert len(drops) == (2 if deferring else 0)
+    assert len(drops) == (3 if deferring else 0)
     # a failing source rolls the drop back with the rows
     with pytest.raises(Exception, match="the source failed"):
         store.insert(_Stream(make_rows(n=900, seed=7), fail_at=800))

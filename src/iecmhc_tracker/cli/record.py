@@ -104,7 +104,7 @@ def record(
                 if field not in answers and _applies(prof, answers["kind"], field):
                     _ask(prof, field, answers, False)
         try:
-            stored = tracker.record(answers)
+            stored = tracker.record(tracker.check(answers))
         except ValidationError as exc:
             for p in exc.problems:
                 err.print(f"[red]{p.field}[/]: {p.message}", highlight=False)
