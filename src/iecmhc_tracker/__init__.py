@@ -31,6 +31,7 @@ from ._request import Request
 from ._researcher import Budget, ResearcherSession
 from ._steward import audit_suppression
 from ._synthetic import generate as generate_activities
+from ._synthetic_engagements import EngagementData, generate_engagements
 from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker
 from ._validate import validate
@@ -50,6 +51,7 @@ __all__ = [
     "ConsultantView",
     "Dosage",
     "Engagement",
+    "EngagementData",
     "EngagementDosage",
     "Estimate",
     "Forbidden",
@@ -78,6 +80,7 @@ __all__ = [
     "__version__",
     "audit_suppression",
     "generate_activities",
+    "generate_engagements",
     "load_profile",
     "validate",
 ]

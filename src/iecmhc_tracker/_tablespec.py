@@ -79,7 +79,7 @@ def parse_tables(
                 raise fail(f"tables.{name}.where", f"unknown dimension {k!r}", k, 1)
             # extra fields are filtered through the row's tags
             where[f"extra.{k}" if k in extras else k] = tuple(v) if isinstance(v, list) else (v,)
-        kinds = {FACT_KIND_OF.get(m) for m in measures}
+        kinds = {FACT_KIND_OF.get(m) for m in measures if not MEASURES[m].distinct_units}
         if len(kinds) > 1:
             raise at(
                 "measures",
