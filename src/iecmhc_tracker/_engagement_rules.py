@@ -16,6 +16,7 @@ from ._errors import Problem, ValidationError
 from ._profile import Profile
 from ._request import Request
 from ._text import pseudonym_problems
+from ._validate import _GOOD_IDS, _id_ok
 
 #: the most goals one engagement may set (the Illinois Model's shared measures are a handful)
 MAX_GOALS = 50
@@ -28,6 +29,8 @@ def _pseudonym(field: str, value: str | None, required: bool) -> Iterator[Proble
     if value is None:
         if required:
             yield Problem(field, "required", "is required")
+        return
+    if value in _GOOD_IDS or _id_ok(value):  # ids already seen well-formed pass at once
         return
     yield from pseudonym_problems(field, value)
 

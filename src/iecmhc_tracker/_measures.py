@@ -7,6 +7,8 @@ stores compute from their per-unit partial sums.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 
@@ -121,3 +123,12 @@ FACT_KINDS: dict[str, tuple[str, ...]] = {
 FACT_KIND_OF: dict[str, str] = {m: kind for kind, ms in FACT_KINDS.items() for m in ms}
 FACT_MEASURES: dict[str, str] = {m: MEASURES[m].column or m for m in FACT_KIND_OF}
 FACT_COLUMNS = frozenset(FACT_MEASURES.values())
+
+
+def mixed_sources(measures: Iterable[str]) -> bool:
+    """Whether ``measures`` span more than one kind of row (activities, or one kind of fact
+    row): one release or table reads one (a count of consultants goes with any)."""
+    kinds = {
+        FACT_KIND_OF.get(m) for m in measures if m in MEASURES and not MEASURES[m].distinct_units
+    }
+    return len(kinds) > 1

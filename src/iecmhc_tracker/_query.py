@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from ._errors import Forbidden, Problem, ValidationError
-from ._measures import FACT_KIND_OF, FACT_KINDS, MEASURES
+from ._measures import FACT_KINDS, MEASURES
 from ._profile import Profile
 from .stores import Cell, Filters, MeasureSpec
 
@@ -98,20 +98,6 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                     f"unknown measure {m!r}; known: {', '.join(MEASURES)}",
                 )
             )
-    sources = {
-        FACT_KIND_OF.get(m)
-        for m in query.measures
-        if m in MEASURES and not MEASURES[m].distinct_units
-    }
-    if len(sources) > 1:
-        problems.append(
-            Problem(
-                "measures",
-                "mixed_sources",
-                "engagement, child outcome, follow-up, request and activity measures cannot "
-                "share a query; ask for each in a query of its own",
-            )
-        )
     dims = profile.dimensions()
     extra_filterable = {n for n, f in profile.fields.items() if f.type in ("code", "bool")}
     for d in query.by:

@@ -1,12 +1,13 @@
 """Engagements and requests <-> store rows: flat dicts of plain values, as activities are.
 
 A row holds the record's fields (``reasons`` as comma-separated codes), its county's region,
-and its ``content_hash``: the SHA-256 (first 32 hex digits) of ``json.dumps(to_dict(),
-sort_keys=True, ensure_ascii=True)``, by which a store tells a repeat from a conflict.
+and its ``content_hash``: the SHA-256 (first 32 hex digits) of the JSON array (ASCII) of
+``to_dict()``'s values in field order, by which a store tells a repeat from a conflict.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -32,30 +33,37 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "engagement": ENGAGEMENT_COLUMNS,
     "request": REQUEST_COLUMNS,
 }
-_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=True).encode
+_ENCODE = json.JSONEncoder(ensure_ascii=True).encode
 
 
-def record_hash(data: dict[str, Any]) -> str:
-    return hashlib.sha256(_ENCODE(data).encode()).hexdigest()[:32]
+def _plain(value: Any) -> Any:
+    """A field's value as ``to_dict`` gives it (dates in ISO form, ids as text, lists)."""
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, dt.date | uuid.UUID):
+        return str(value)
+    return list(value)
+
+
+def record_hash(values: list[Any]) -> str:
+    return hashlib.sha256(_ENCODE(values).encode()).hexdigest()[:32]
 
 
 def engagement_row(e: Engagement, profile: Profile) -> Row:
-    data = e.to_dict()
     row: Row = {name: getattr(e, name) for name in ENGAGEMENT_FIELDS}
-    row["id"] = data["id"]
+    row["content_hash"] = record_hash([_plain(v) for v in row.values()])
+    row["id"] = str(e.id)
     row["reasons"] = ",".join(e.reasons)
     row["region"] = profile.region_of(e.county)
-    row["content_hash"] = record_hash(data)
     return row
 
 
 def request_row(r: Request, profile: Profile) -> Row:
-    data = r.to_dict()
     row: Row = {name: getattr(r, name) for name in REQUEST_FIELDS}
-    row["id"] = data["id"]
-    row["engagement"] = data["engagement"]
+    row["content_hash"] = record_hash([_plain(v) for v in row.values()])
+    row["id"] = str(r.id)
+    row["engagement"] = None if r.engagement is None else str(r.engagement)
     row["region"] = profile.region_of(r.county)
-    row["content_hash"] = record_hash(data)
     return row
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from ._engagement_report import outcome_rows, outcomes
 from ._measures import MEASURES
 from ._model import Activity
 from ._profile import Profile
@@ -340,6 +341,7 @@ def dashboard_data(profile: Profile, tables: Sequence[Table], fiscal_year: int) 
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
         "footnote": _footnote(profile, tables),
+        "outcomes": outcomes(tables, fiscal_year),
     }
 
 
@@ -395,6 +397,7 @@ def funding_data(
         "profile": profile.label,
         "years": years,
         "rows": rows,
+        "outcomes": outcome_rows(tables, years),
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
             f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "

@@ -58,7 +58,8 @@ def generate_engagements(
 ) -> EngagementData:
     """``n`` valid engagements over the last ``fiscal_years`` fiscal years, their requests
     (and more requests not served), and with ``linked`` a weekly linked activity each."""
-    rng = random.Random(seed)
+    # a stream of its own: the same seed never gives an activity's id to an engagement
+    rng = random.Random(f"engagements:{seed}")
     today = today or dt.date.today()
     first_fy = profile.fiscal_year(today) - fiscal_years + 1
     start = max(profile.fiscal_year_bounds(first_fy)[0], profile.start_date)
