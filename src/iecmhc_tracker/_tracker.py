@@ -195,6 +195,18 @@ class Tracker:
             raise ValidationError(found)
         return activity
 
+    def check_record(self, record: Record | Engagement | Request) -> AnyRecord:
+        """Validate a record of any type (a mapping naming its ``"type"``) without storing
+        it: the record, or ``ValidationError`` with every problem."""
+        kind, data = self._types.kind_of(record)
+        if kind == "activity":
+            return self.check(data)
+        checked: Engagement | Request | None
+        checked, found = self._types.examine(kind, data, self._today())
+        if found or checked is None:
+            raise ValidationError(found)
+        return checked
+
     @overload
     def record(self, record: Activity) -> Activity: ...
     @overload
@@ -212,10 +224,7 @@ class Tracker:
         kind, data = self._types.kind_of(record)
         if kind == "activity":
             return self._record_activity(data)
-        checked: Engagement | Request | None
-        checked, found = self._types.examine(kind, data, self._today())
-        if found or checked is None:
-            raise ValidationError(found)
+        checked = self.check_record(record)
         _, _, conflicts = self.store.insert_records({kind: [self._types.row(kind, checked)]})
         if conflicts:
             raise ConflictError(
