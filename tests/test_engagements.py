@@ -300,3 +300,84 @@ def test_a_profile_without_engagement_codes_gets_the_defaults(tmp_path: Any) -> 
         "unknown",
     }
     assert p.code_label("target", "child_family") == "Child and family"
+
+
+def test_state_quantiles_are_exact_where_a_cell_may_be_shown(memory_tracker: it.Tracker) -> None:
+    records: list[Any] = []
+    n = 0
+    for k in range(12):  # Cook: 12 six-week engagements of 3 consultants, 1–4 h a week
+        eid = uuid.UUID(int=5000 + k)
+        opened = dt.date(2025, 9, 1)
+        records.append(
+            it.Engagement(
+                id=eid,
+                consultant=f"c-{k % 3}",
+                county="cook",
+                target="classroom",
+                opened=opened,
+                closed=opened + dt.timedelta(days=41),
+                closure_reason="goals_met",
+            )
+        )
+        for w in range(6):
+            n += 1
+            records.append(
+                it.Activity(
+                    id=uuid.UUID(int=n),
+                    consultant=f"c-{k % 3}",
+                    date=opened + dt.timedelta(weeks=w),
+                    county="cook",
+                    kind="consultation",
+                    setting="head_start",
+                    consultation_type="classroom",
+                    hours=k % 4 + 1,
+                    engagement=eid,
+                )
+            )
+        records.append(  # assigned after 1, 2, … 12 days
+            it.Request(
+                id=uuid.UUID(int=9000 + k),
+                received=dt.date(2025, 9, 1),
+                source="program",
+                county="cook",
+                assigned=dt.date(2025, 9, 1) + dt.timedelta(days=k + 1),
+                consultant=f"c-{k % 3}",
+            )
+        )
+    for k in range(5):  # Kane: too few to show
+        records.append(
+            it.Engagement(
+                id=uuid.UUID(int=7000 + k),
+                consultant=f"k-{k % 3}",
+                county="kane",
+                target="program",
+                opened=dt.date(2025, 9, 1),
+                closed=dt.date(2025, 11, 1),
+                closure_reason="other",
+            )
+        )
+        records.append(
+            it.Activity(
+                id=uuid.UUID(int=8000 + k),
+                consultant=f"k-{k % 3}",
+                date=dt.date(2025, 9, 2),
+                county="kane",
+                kind="consultation",
+                setting="head_start",
+                consultation_type="programmatic",
+                hours=2,
+                engagement=uuid.UUID(int=7000 + k),
+            )
+        )
+    assert memory_tracker.record_many(records).ok
+    q = memory_tracker.as_state().engagement_quantiles(2026, by="county")
+    # hours a week 1,1,1,2,2,2,3,3,3,4,4,4: the 6th value and the 11th
+    assert q["cook"] == {
+        "median_hours_per_week": 2.0,
+        "p90_hours_per_week": 4.0,
+        "median_days_to_assignment": 6.0,
+        "p90_days_to_assignment": 11.0,
+    }
+    # Kane: 5 engagements, fewer than min_count (11): nothing shown
+    assert q["kane"]["median_hours_per_week"] is None
+    assert q["kane"]["p90_hours_per_week"] is None

@@ -11,6 +11,7 @@ from typing import Any
 from ._cache import data_digest
 from ._columns import Row
 from ._dosage import EngagementDosage, with_dosage
+from ._engagement_quantiles import engagement_quantiles
 from ._errors import Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
 from ._publish import publish
@@ -215,6 +216,14 @@ class StateView:
             {"name": s.name, "title": s.title, "measures": list(s.measures), "by": list(s.by)}
             for s in self.__scope.profile.tables
         ]
+
+    def engagement_quantiles(
+        self, fiscal_year: int, by: str = "region"
+    ) -> dict[str, dict[str, Any]]:
+        """Median and 90th-percentile dosage and days to assignment per region (or county),
+        each shown only where its cell passes the suppression rules."""
+        scope = self.__scope
+        return engagement_quantiles(scope.store, scope.profile, fiscal_year, by)
 
     def tables(self, fiscal_year: int | None = None) -> dict[str, Table]:
         """Every published table by name (sliced to one fiscal year when given)."""
