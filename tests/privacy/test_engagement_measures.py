@@ -203,3 +203,19 @@ def test_requests_assignments_and_the_waitlist_at_month_end() -> None:
         "days_to_assignment": 300,
         "waitlist": 6,
     }
+
+
+def test_a_dp_median_of_dosage_is_charged_on_the_analysts_fiscal_year(tmp_path: Path) -> None:
+    data = it.generate_engagements(IL, 200, consultants=20, seed=6, today=TODAY)
+    t = tracker_with(IL, [*data.engagements, *data.requests, *data.activities], tmp_path)
+    session = t.as_researcher("an-2")
+    got = session.quantile("hours_per_week", FY, epsilon=0.4)
+    assert got["value"] in [k / 4 for k in range(97)]  # one of the public candidates
+    assert got["epsilon"] == pytest.approx(0.4)
+    assert session.budget[FY].spent == pytest.approx(0.4)
+    days = session.quantile("days_to_assignment", FY, q=0.9, epsilon=0.4)
+    assert 0 <= days["value"] <= 365 and session.budget[FY].spent == pytest.approx(0.8)
+    allotment = IL.dp.analyst_epsilon_per_fiscal_year
+    with pytest.raises(it.BudgetExceeded):
+        session.quantile("hours_per_week", FY, epsilon=allotment)
+    assert session.budget[FY].spent == pytest.approx(0.8)  # a refused release costs nothing
