@@ -381,3 +381,31 @@ def test_state_quantiles_are_exact_where_a_cell_may_be_shown(memory_tracker: it.
     # Kane: 5 engagements, fewer than min_count (11): nothing shown
     assert q["kane"]["median_hours_per_week"] is None
     assert q["kane"]["p90_hours_per_week"] is None
+
+
+@given(
+    d=engagement_dicts(IL),
+    faults=st.lists(st.sampled_from(sorted(FAULTS)), max_size=3, unique=True),
+    extra=st.sampled_from(
+        [
+            {},
+            {"placement_at_close": "retained"},
+            {"follow_up": "2026-10-01"},
+            {"goals_met": 1},
+            {"closure_reason": "goals_met"},
+            {"target": "classroom"},
+        ]
+    ),
+)
+@settings(max_examples=200)
+def test_the_compiled_check_passes_only_what_every_rule_passes(
+    d: dict[str, Any], faults: list[str], extra: dict[str, Any]
+) -> None:
+    from iecmhc_tracker._engagement_rules import ENGAGEMENT_RULES, _compile_clean
+
+    bad = {**d, **extra}
+    for f in sorted(faults):
+        bad.update(FAULTS[f][0])
+    e = it.Engagement.from_dict(bad)
+    found = [p for rule in ENGAGEMENT_RULES for p in rule(e, IL, TODAY)]
+    assert _compile_clean(IL)(e, TODAY) == (not found)

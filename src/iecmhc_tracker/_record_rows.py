@@ -1,15 +1,14 @@
 """Engagements and requests <-> store rows: flat dicts of plain values, as activities are.
 
 A row holds the record's fields (``reasons`` as comma-separated codes), its county's region,
-and its ``content_hash``: the SHA-256 (first 32 hex digits) of the JSON array (ASCII) of
-``to_dict()``'s values in field order, by which a store tells a repeat from a conflict.
+and its ``content_hash``: the SHA-256 (first 32 hex digits) of the ``repr`` of the tuple of
+its field values in field order (None, text, numbers, dates, UUIDs and tuples of codes, each
+with an unambiguous repr), by which a store tells a repeat from a conflict.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,25 +32,16 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "engagement": ENGAGEMENT_COLUMNS,
     "request": REQUEST_COLUMNS,
 }
-_ENCODE = json.JSONEncoder(ensure_ascii=True).encode
 
 
-def _plain(value: Any) -> Any:
-    """A field's value as ``to_dict`` gives it (dates in ISO form, ids as text, lists)."""
-    if value is None or isinstance(value, str | int):
-        return value
-    if isinstance(value, dt.date | uuid.UUID):
-        return str(value)
-    return list(value)
-
-
-def record_hash(values: list[Any]) -> str:
-    return hashlib.sha256(_ENCODE(values).encode()).hexdigest()[:32]
+def record_hash(values: tuple[Any, ...]) -> str:
+    # repr is exact for these types; a lone surrogate, which UTF-8 cannot hold, is escaped
+    return hashlib.sha256(repr(values).encode("utf-8", "backslashreplace")).hexdigest()[:32]
 
 
 def engagement_row(e: Engagement, profile: Profile) -> Row:
     row: Row = {name: getattr(e, name) for name in ENGAGEMENT_FIELDS}
-    row["content_hash"] = record_hash([_plain(v) for v in row.values()])
+    row["content_hash"] = record_hash(tuple(row.values()))
     row["id"] = str(e.id)
     row["reasons"] = ",".join(e.reasons)
     row["region"] = profile.region_of(e.county)
@@ -60,7 +50,7 @@ def engagement_row(e: Engagement, profile: Profile) -> Row:
 
 def request_row(r: Request, profile: Profile) -> Row:
     row: Row = {name: getattr(r, name) for name in REQUEST_FIELDS}
-    row["content_hash"] = record_hash([_plain(v) for v in row.values()])
+    row["content_hash"] = record_hash(tuple(row.values()))
     row["id"] = str(r.id)
     row["engagement"] = None if r.engagement is None else str(r.engagement)
     row["region"] = profile.region_of(r.county)
