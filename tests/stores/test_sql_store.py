@@ -609,3 +609,25 @@ def test_store_urls_take_the_usual_aliases() -> None:
         assert u.get_backend_name() in ("mysql", "mariadb") and u.query["charset"] == "utf8mb4"
     with pytest.raises(it.StorageError, match="unknown store scheme"):
         it.Tracker.open("oracle://u@h/db")
+
+
+def test_a_big_batch_of_engagements_rebuilds_their_indexes(
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iecmhc_tracker._record_rows import engagement_row
+    from iecmhc_tracker.stores.sql import records
+
+    monkeypatch.setattr(records, "DEFER_FROM", 100)
+    profile = it.load_profile("illinois")
+    data = it.generate_engagements(profile, 150, consultants=9, seed=1, linked=False)
+    rows = [engagement_row(e, profile) for e in data.engagements]
+    store = SQLStore(sql_url)
+    wanted = {"ix_engagements_consultant", "ix_engagements_program"}
+    store.insert_records({"engagement": rows})
+    engine = sa.create_engine(sql_url)
+    have = {ix["name"] for ix in sa.inspect(engine).get_indexes("engagements")}
+    engine.dispose()
+    assert wanted <= have
+    assert len(store.records("engagement")) == 150
+    assert store.insert_records({"engagement": rows}) == ([], [r["id"] for r in rows], [])
+    store.close()

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from ..._columns import Row
 from ..contract import RECORD_KINDS, InsertOutcome, InsertScreen
+from .bulk import DEFER_FROM
 from .dialects import Dialect
 from .errors import INTEGRITY_ERRORS
 from .schema import Schema
@@ -65,7 +66,10 @@ def insert(
             fresh = list(screen.first_seen(rows))
             if screen.conflicts or screen.duplicates:
                 raise _Careful
+            rebuild = _defer_indexes(conn, dialect, table, len(fresh))
             write(conn, dialect, table, fresh, now)
+            for index in rebuild:
+                index.create(conn)
     except _CAREFUL_AFTER:
         pass
     else:
@@ -76,6 +80,21 @@ def insert(
     if fresh and not screen.conflicts:
         write(conn, dialect, table, fresh, now)
     return screen.inserted, screen.duplicates, screen.conflicts
+
+
+def _defer_indexes(conn: Connection, dialect: Dialect, table: sa.Table, n: int) -> list[sa.Index]:
+    """As for activities (``bulk``): a batch at least as big as the table drops the table's
+    secondary indexes and builds them once after its rows, inside the transaction, where
+    DDL joins it (not on MariaDB/MySQL)."""
+    if n < DEFER_FROM or not dialect.transactional_ddl:
+        return []
+    if n < conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one():
+        return []
+    present = {ix["name"] for ix in sa.inspect(conn).get_indexes(table.name)}
+    dropped = [ix for ix in table.indexes if ix.name in present]
+    for ix in dropped:
+        ix.drop(conn)
+    return dropped
 
 
 class _Careful(Exception):
