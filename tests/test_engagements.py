@@ -397,7 +397,7 @@ def test_state_quantiles_are_exact_where_a_cell_may_be_shown(memory_tracker: it.
         ]
     ),
 )
-@settings(max_examples=200)
+@settings(max_examples=400)
 def test_the_compiled_check_passes_only_what_every_rule_passes(
     d: dict[str, Any], faults: list[str], extra: dict[str, Any]
 ) -> None:

@@ -252,7 +252,9 @@ def _compile_clean(p: Profile) -> Callable[[Engagement, dt.date], bool]:
             if later is not None:
                 return False
         elif not (
-            closed is not None and closed <= follow <= today and child and later in placements
+            closed is not None
+            and closed <= follow <= today
+            and ((child and later in placements) or (not child and later is None))
         ):
             return False
         g_set, g_met = e.goals_set, e.goals_met
