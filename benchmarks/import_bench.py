@@ -16,6 +16,12 @@ Generating the synthetic activities is timed apart and not counted in any rate. 
   (with the per-unit cell totals); on PostgreSQL the rows stream into COPY as they are validated.
 PostgreSQL runs in a database made for the run and dropped afterwards (``--pg-url`` names the
 server; ``--no-pg`` skips it).
+
+Engagements and requests (``--engagements N``, default 100,000; 0 skips): on SQLite,
+PostgreSQL and MariaDB, ``Tracker.record_many`` of N engagement and request records, against
+``record_many`` of N activities into the same kind of store in the same run (the per-record
+rates to compare), then the same engagements and requests again (all already stored: the
+idempotent re-import). ``--engagements-only`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -112,6 +118,73 @@ def raw_pg_copy(url: str, rows: list[dict[str, object]]) -> float:
         return timed("raw COPY (same tuples, same table)", len(tuples), run)
 
 
+def _server_db(admin_url: str, label: str) -> tuple[sa.Engine, str] | None:
+    """A database made for the run on the server at ``admin_url`` (None: unreachable)."""
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"iecmhc_bench_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    except sa.exc.OperationalError as exc:
+        print(f"{label} skipped: cannot reach {admin_url}: {exc.orig}")
+        admin.dispose()
+        return None
+    return admin, admin.url.set(database=name).render_as_string(hide_password=False)
+
+
+def engagement_runs(profile: it.Profile, n: int, args: argparse.Namespace) -> dict[str, float]:
+    """Per-record rates of engagements + requests against activities, on every backend."""
+    print(f"generating {n:,} engagement and request records and {n:,} activities …", flush=True)
+    t0 = time.perf_counter()
+    data = it.generate_engagements(
+        profile, int(n / 1.13) + 1, consultants=args.consultants, seed=2, today=TODAY, linked=False
+    )
+    records: list[object] = [*data.engagements, *data.requests][:n]
+    activities = list(generate(profile, n, consultants=args.consultants, seed=3, today=TODAY))
+    print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    rates: dict[str, float] = {}
+
+    def run(label: str, url: str) -> None:
+        print(f"{label}, {n:,} records each:", flush=True)
+        acts = it.Tracker.open(url, profile, today=lambda: TODAY, table_prefix="a_")
+        got: list[it.ImportResult] = []
+        rates[f"{label}_activities"] = timed(
+            "record_many, activities", n, lambda: got.append(acts.record_many(activities))
+        )
+        acts.close()
+        eng = it.Tracker.open(url, profile, today=lambda: TODAY, table_prefix="e_")
+        rates[f"{label}_engagements"] = timed(
+            "record_many, engagements + requests", n, lambda: got.append(eng.record_many(records))
+        )
+        rates[f"{label}_again"] = timed(
+            "the same again (all already stored)", n, lambda: got.append(eng.record_many(records))
+        )
+        eng.close()
+        assert [(r.inserted, r.duplicates) for r in got] == [(n, 0), (n, 0), (0, n)], got
+        ratio = rates[f"{label}_engagements"] / rates[f"{label}_activities"]
+        print(f"  engagements + requests / activities per record: {ratio:.2f}", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        run("SQLite", f"sqlite:///{Path(tmp) / 'e.db'}")
+    for label, admin_url, skip in (
+        ("PostgreSQL", args.pg_url, args.no_pg),
+        ("MariaDB", args.mysql_url, args.no_mysql),
+    ):
+        made = None if skip else _server_db(admin_url, label)
+        if made is None:
+            continue
+        admin, url = made
+        try:
+            run(label, url)
+        finally:
+            db = sa.make_url(url).database
+            with admin.connect() as conn:
+                force = " WITH (FORCE)" if label == "PostgreSQL" else ""
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {db}{force}")
+            admin.dispose()
+    return rates
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000, help="activities to import")
@@ -124,11 +197,23 @@ def main() -> int:
         help="a PostgreSQL server (a database is created for the run and dropped)",
     )
     ap.add_argument("--no-pg", action="store_true", help="skip PostgreSQL")
+    ap.add_argument(
+        "--mysql-url",
+        default=os.environ.get("IECMHC_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test"),
+        help="a MariaDB/MySQL server, for the engagements part",
+    )
+    ap.add_argument("--no-mysql", action="store_true", help="skip MariaDB")
+    ap.add_argument("--engagements", type=int, default=100_000, help="engagement + request records")
+    ap.add_argument("--engagements-only", action="store_true", help="run that part alone")
     args = ap.parse_args()
     profile = it.load_profile("illinois")
     n = args.rows
     # rates are only comparable within one run: say how busy the machine was
     print(f"cpus: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.1f}")
+    if args.engagements_only:
+        engagement_runs(profile, args.engagements, args)
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
+        return 0
 
     print(f"generating {n:,} synthetic activities (not timed in any rate) …", flush=True)
     t0 = time.perf_counter()
@@ -194,6 +279,8 @@ def main() -> int:
                     conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()
 
+    if args.engagements:
+        engagement_runs(profile, args.engagements, args)
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     raw = rates["raw"]
     print("ratios (same run):")

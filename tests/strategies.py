@@ -71,6 +71,8 @@ def activity_dicts(draw: st.DrawFn, profile: it.Profile) -> dict[str, Any]:
     if extra:
         d["extra"] = extra
     if draw(st.booleans()):
+        d["engagement"] = draw(st.uuids())
+    if draw(st.booleans()):
         d["note"] = draw(
             st.sampled_from(
                 [
@@ -145,4 +147,5 @@ def any_activity(draw: st.DrawFn) -> it.Activity:
                 unique_by=lambda pair: pair[0],
             )
         ),
+        engagement=maybe(st.uuids()),
     )

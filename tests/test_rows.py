@@ -72,6 +72,7 @@ def reference_row(a: it.Activity, profile: it.Profile) -> dict[str, Any]:
         "tags": tags + "|" if tags else "",
         "referrals": dict(a.referrals),
         "content_hash": reference_hash(a),
+        "engagement": None if a.engagement is None else str(a.engagement),
     }
 
 

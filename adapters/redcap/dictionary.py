@@ -1,9 +1,10 @@
 """A REDCap data dictionary for a profile: ``python -m adapters.redcap.dictionary illinois``.
 
-One instrument, ``iecmhc_activity``, with a variable per Activity field the profile records:
+The instrument ``iecmhc_activity`` has a variable per Activity field the profile records:
 radio buttons and dropdowns for coded fields (numeric codes with the profile's labels),
 checkboxes for methods and competencies, a count per referral resource type, yes/no fields,
-and branching logic that shows a field only for the kinds of activity it applies to.
+and branching logic that shows a field only for the kinds of activity it applies to. The
+instruments ``iecmhc_engagement`` and ``iecmhc_request`` follow (``engagements``).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any, TextIO
-
-import attrs
+from collections.abc import Iterable
+from typing import TextIO
 
 import iecmhc_tracker as it
 from iecmhc_tracker import COUNT_FIELDS
+
+from .engagements import instrument_variables
+from .variables import Variable, _choices
 
 FORM = "iecmhc_activity"
 #: REDCap's data dictionary columns, in its order and spelling.
@@ -72,30 +74,6 @@ LABELS = {
 }
 
 
-@attrs.frozen(slots=True)
-class Variable:
-    """One REDCap variable and the Activity field (or extra field) it carries."""
-
-    name: str
-    field: str  # Activity field; "extra.NAME" for a profile's extra field; "ref.CODE" for referrals
-    type: str
-    label: str
-    choices: tuple[tuple[str, str, str], ...] = ()  # (REDCap code, profile code, label)
-    validation: str = ""
-    minimum: str = ""
-    maximum: str = ""
-    required: bool = False
-    identifier: bool = False
-    section: str = ""
-    note: str = ""
-    branching: str = ""
-
-
-def _choices(codes: Sequence[Any]) -> tuple[tuple[str, str, str], ...]:
-    """Numeric REDCap codes in the profile's order (labels may not hold REDCap's ``|``)."""
-    return tuple((str(n), c.code, c.label.replace("|", "/")) for n, c in enumerate(codes, 1))
-
-
 def variables(profile: it.Profile) -> tuple[Variable, ...]:
     """The instrument's variables for ``profile``, in order (``record_id`` first)."""
     kinds = [c.code for c in profile.codes["kind"]]
@@ -133,6 +111,13 @@ def variables(profile: it.Profile) -> tuple[Variable, ...]:
             note="e.g. c-7f3a; never a name or e-mail",
         ),
         Variable("program", "program", "text", "Program or site (pseudonymous id)"),
+        Variable(
+            "engagement",
+            "engagement",
+            "text",
+            "Engagement this entry is part of (UUID)",
+            note="from the engagement instrument; leave blank for an entry outside one",
+        ),
         Variable(
             "activity_date",
             "date",
@@ -296,12 +281,13 @@ def variables(profile: it.Profile) -> tuple[Variable, ...]:
 def data_dictionary(profile: it.Profile) -> list[dict[str, str]]:
     """The REDCap data dictionary rows (``COLUMNS`` as keys) for ``profile``."""
     rows = []
-    for v in variables(profile):
+    every = [(FORM, v) for v in variables(profile)] + instrument_variables(profile)
+    for form, v in every:
         row = dict.fromkeys(COLUMNS, "")
         row.update(
             {
                 "Variable / Field Name": v.name,
-                "Form Name": FORM,
+                "Form Name": form,
                 "Section Header": v.section,
                 "Field Type": v.type,
                 "Field Label": v.label,

@@ -21,7 +21,8 @@ import attrs
 
 import iecmhc_tracker as it
 
-from .dictionary import FORM, Variable, variables
+from .dictionary import FORM, variables
+from .variables import Variable
 
 CHECKED = {"1": True, "checked": True, "0": False, "unchecked": False, "": False}
 YES_NO = {"1": True, "yes": True, "0": False, "no": False}
@@ -142,7 +143,7 @@ class RedcapMapping:
             elif v.field.startswith("ref."):
                 value = refs.get(v.field[4:])
             else:
-                value = data[v.field]
+                value = data.get(v.field)  # engagement: absent when unlinked
             if v.type == "checkbox":
                 chosen = set(value or ())
                 for raw, code, _ in v.choices:

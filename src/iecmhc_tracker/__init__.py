@@ -6,6 +6,8 @@ query through differential privacy with a persisted budget.
 """
 
 from ._audit import AuditReport, CellAudit
+from ._dosage import Dosage, EngagementDosage
+from ._engagement import Engagement
 from ._errors import (
     BudgetExceeded,
     ConflictError,
@@ -27,9 +29,11 @@ from ._outbox import Outbox
 from ._profile import Profile, load_profile
 from ._query import Query
 from ._release import Estimate, Release
+from ._request import Request
 from ._researcher import Budget, ResearcherSession
 from ._steward import audit_suppression
 from ._synthetic import generate as generate_activities
+from ._synthetic_engagements import EngagementData, generate_engagements
 from ._table import Table, TableCell
 from ._tracker import ImportResult, Tracker
 from ._validate import validate
@@ -47,6 +51,10 @@ __all__ = [
     "CellAudit",
     "ConflictError",
     "ConsultantView",
+    "Dosage",
+    "Engagement",
+    "EngagementData",
+    "EngagementDosage",
     "Estimate",
     "Forbidden",
     "ImportResult",
@@ -62,6 +70,7 @@ __all__ = [
     "ProgramView",
     "Query",
     "Release",
+    "Request",
     "ResearcherSession",
     "SchemaVersionError",
     "StateView",
@@ -75,6 +84,7 @@ __all__ = [
     "__version__",
     "audit_suppression",
     "generate_activities",
+    "generate_engagements",
     "load_profile",
     "validate",
 ]

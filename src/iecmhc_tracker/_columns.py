@@ -58,6 +58,7 @@ ROW_COLUMNS: tuple[str, ...] = (
     "extra",
     "tags",
     "content_hash",
+    "engagement",
 )
 #: Columns a query may filter or group on (referral resource types live beside the row).
 DIMENSION_COLUMNS: tuple[str, ...] = tuple(d for d in BASE_DIMENSIONS if d != "resource_type")

@@ -7,6 +7,8 @@ stores compute from their per-unit partial sums.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 
@@ -55,5 +57,78 @@ MEASURES: dict[str, Measure] = {
             default_bound=40,
         ),
         Measure("consultants", "Consultants", None, distinct_units=True, default_bound=1),
+        # engagements and requests: sums over their fact rows (``_engagement_facts``)
+        Measure("engagements", "Engagements opened", "engagements", default_bound=20),
+        Measure("engagements_closed", "Engagements closed", "engagements_closed", default_bound=20),
+        Measure(
+            "children_engaged",
+            "Children in child-and-family engagements",
+            "children_engaged",
+            default_bound=20,
+        ),
+        Measure(
+            "placed_at_close",
+            "Children with a known placement at close",
+            "placed_at_close",
+            default_bound=20,
+        ),
+        Measure(
+            "kept_at_close",
+            "Children kept in their setting at close",
+            "kept_at_close",
+            default_bound=20,
+        ),
+        Measure(
+            "placed_at_follow_up",
+            "Children with a known placement at follow-up",
+            "placed_at_follow_up",
+            default_bound=20,
+        ),
+        Measure(
+            "kept_at_follow_up",
+            "Children kept in their setting at follow-up",
+            "kept_at_follow_up",
+            default_bound=20,
+        ),
+        Measure("suspensions", "Children suspended", "suspensions", default_bound=5),
+        Measure("expulsions", "Children expelled", "expulsions", default_bound=5),
+        Measure(
+            "engagement_hours",
+            "Hours in closed engagements",
+            "engagement_hours",
+            default_bound=400,
+            integer=False,
+        ),
+        Measure("requests", "Requests for consultation", "requests", default_bound=40),
+        Measure("assignments", "Requests assigned", "assignments", default_bound=40),
+        Measure(
+            "days_to_assignment",
+            "Days to assignment (sum)",
+            "days_to_assignment",
+            default_bound=600,
+        ),
+        Measure("waitlist", "Requests waiting at month end", "waitlist", default_bound=40),
     )
 }
+
+#: the measures of engagements and requests, by the kind of fact row they sum over
+#: (``_engagement_facts``): never over activities. A table's records are its fact rows, so
+#: each table sums one kind of them: a kept-in-setting share's records are the children.
+FACT_KINDS: dict[str, tuple[str, ...]] = {
+    "engagement": ("engagements", "engagements_closed", "children_engaged", "engagement_hours"),
+    "child_outcome": ("placed_at_close", "kept_at_close", "suspensions", "expulsions"),
+    "child_follow_up": ("placed_at_follow_up", "kept_at_follow_up"),
+    "request": ("requests", "assignments", "days_to_assignment", "waitlist"),
+}
+FACT_KIND_OF: dict[str, str] = {m: kind for kind, ms in FACT_KINDS.items() for m in ms}
+FACT_MEASURES: dict[str, str] = {m: MEASURES[m].column or m for m in FACT_KIND_OF}
+FACT_COLUMNS = frozenset(FACT_MEASURES.values())
+
+
+def mixed_sources(measures: Iterable[str]) -> bool:
+    """Whether ``measures`` span more than one kind of row (activities, or one kind of fact
+    row): one release or table reads one (a count of consultants goes with any)."""
+    kinds = {
+        FACT_KIND_OF.get(m) for m in measures if m in MEASURES and not MEASURES[m].distinct_units
+    }
+    return len(kinds) > 1

@@ -236,6 +236,7 @@ CONVERTERS: dict[str, Callable[[str, Any], Any]] = {
     "language": _optional(to_code),
     "note": _optional(to_text),
     "extra": to_extra,
+    "engagement": _optional(to_uuid),
 }
 #: The whole-number count fields of an activity (minutes, children benefiting, …).
 COUNT_FIELDS: tuple[str, ...] = (
@@ -350,6 +351,10 @@ def _c_extra(v: Any) -> tuple[tuple[str, Any], ...]:
     return CONVERTERS["extra"]("extra", v)  # type: ignore[no-any-return]
 
 
+def _c_engagement(v: Any) -> uuid.UUID | None:
+    return CONVERTERS["engagement"]("engagement", v)  # type: ignore[no-any-return]
+
+
 @attrs.frozen(slots=True)
 class Activity:
     """One entry by one consultant. Build one directly or with :meth:`from_dict`.
@@ -390,6 +395,8 @@ class Activity:
     language: str | None = attrs.field(default=None, converter=_c_language)
     note: str | None = attrs.field(default=None, converter=_c_note, repr=False)
     extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), converter=_c_extra)
+    #: the engagement this entry is part of (its dosage is summed from such entries)
+    engagement: uuid.UUID | None = attrs.field(default=None, converter=_c_engagement)
 
     @property
     def referral_counts(self) -> dict[str, int]:
@@ -448,7 +455,9 @@ class Activity:
             raise _bad("record", f"cannot be read: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain, JSON-friendly mapping (the inverse of :meth:`from_dict`)."""
+        """A plain, JSON-friendly mapping (the inverse of :meth:`from_dict`); ``engagement``
+        appears only when the entry is linked to one, so an unlinked entry's content hash is
+        what it was before activities could be linked."""
         # field by field rather than by isinstance: this runs once per row of every import
         out: dict[str, Any] = {name: getattr(self, name) for name in _PLAIN_FIELDS}
         out["id"] = str(self.id)
@@ -460,6 +469,8 @@ class Activity:
         out["competencies"] = list(self.competencies)
         out["referrals"] = dict(self.referrals)
         out["extra"] = dict(self.extra)
+        if self.engagement is not None:
+            out["engagement"] = str(self.engagement)
         return out
 
     def evolve(self, **changes: Any) -> Activity:
@@ -471,7 +482,9 @@ class Activity:
         return attrs.evolve(self, **changes)
 
 
-_CONVERTED = frozenset({"id", "date", "hours", "methods", "competencies", "referrals", "extra"})
+_CONVERTED = frozenset(
+    {"id", "date", "hours", "methods", "competencies", "referrals", "extra", "engagement"}
+)
 #: fields whose values are already plain (text, whole numbers, booleans or None)
 _PLAIN_FIELDS: tuple[str, ...] = tuple(
     f.name for f in attrs.fields(Activity) if f.name not in _CONVERTED

@@ -19,7 +19,7 @@ from ._accounting import rho_to_epsilon
 from ._cache import canonical_key, store_identity
 from ._errors import Forbidden, ValidationError, invalid
 from ._errors import Problem as _Problem
-from ._measures import MEASURES
+from ._measures import MEASURES, mixed_sources
 from ._profile import Profile
 from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._scope import Scope
@@ -244,6 +244,13 @@ def prepare(
             f"bounding must be one of {', '.join(_dp.BOUNDINGS)}, not {how!r}",
         )
 
+    if mixed_sources(query.measures):
+        raise invalid(
+            "measures",
+            "mixed_sources",
+            "engagement, child outcome, follow-up, request and activity measures cannot "
+            "share a release; ask for each in a release of its own",
+        )
     compiled = compile_query(query, profile)
     clip, norms = _bounds(compiled, profile, bounds, norm_bounds, loosen=chosen)
     today = scope.today()

@@ -18,6 +18,7 @@ import attrs
 
 from ._codematch import CodeMatcher, listing
 from ._columns import BASE_DIMENSIONS
+from ._engagement_codes import complete_codes
 from ._errors import ProfileError
 from ._model import CONVERTERS
 from ._privacypolicy import PRIVACY_UNITS as PRIVACY_UNITS
@@ -348,6 +349,7 @@ class _Builder:
                     f"unknown coded field; expected one of {', '.join(CODED_FIELDS)}",
                 )
             codes[key] = self._codes(raw, f"codes.{key}")
+        codes = complete_codes(codes, Code, r.fail)
         if not codes.get("kind"):
             raise r.fail_at("codes.kind", "a profile must list at least one activity kind")
 

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ._engagement_codes import ENGAGEMENT_CODED_FIELDS
 from ._errors import ProfileError
 from ._model import COUNT_FIELDS
 from ._privacypolicy import RETIRED_DP_KEYS
@@ -34,6 +35,7 @@ CODED_FIELDS: tuple[str, ...] = (
     "competencies",
     "resource_type",
     "language",
+    *ENGAGEMENT_CODED_FIELDS,  # engagements' and requests' codes
 )
 #: the counts a profile may set a per-entry limit for (``[limits]``)
 LIMITED: tuple[str, ...] = (*COUNT_FIELDS, "referrals")

@@ -17,7 +17,7 @@ import attrs
 
 from ._codematch import unknown_code
 from ._errors import Forbidden, Problem, ValidationError
-from ._measures import MEASURES
+from ._measures import FACT_KINDS, MEASURES
 from ._profile import Profile
 from .stores import Cell, Filters, MeasureSpec
 
@@ -167,7 +167,9 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                 continue
         else:
             allowed = profile.code_set(key)
-            vals = [_code(profile, key, v) for v in vals]
+            if key == "kind":  # the kind of engagements' and requests' fact rows
+                allowed |= set(FACT_KINDS)
+            vals = [v if v in allowed else _code(profile, key, v) for v in vals]
             bad = [str(v) for v in vals if v not in allowed]
             if bad:
                 message = unknown_code(key, bad[0], profile.matcher(key))

@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from ._engagement_report import outcome_rows, outcomes
 from ._figures import (
     fiscal_year_trend,
     headline_label,
@@ -365,6 +366,7 @@ def dashboard_data(
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
         "footnote": _footnote(profile, tables),
+        "outcomes": outcomes(tables, fiscal_year),
     }
 
 
@@ -453,6 +455,7 @@ def funding_data(
         )
         + " Programs reached are not counted in any published table: a count of distinct "
         "programs is not among the measures the state tables can publish.",
+        "outcomes": outcome_rows(tables, years),
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
             f"statewide totals for fiscal years {years[0]}–{latest}, with the change from the "

@@ -24,6 +24,7 @@ from ._accounting import fiscal_year_of, normalise_analyst, partitions, shown
 from ._accuracy import AccountDraw, AccuracyReport
 from ._autobounds import AUTO_SHARE
 from ._cache import ReleaseCache, canonical_key
+from ._dp_quantiles import dp_quantile
 from ._errors import BudgetExceeded, invalid
 from ._prepare import DEFAULT_DELTA, Prepared, prepare
 from ._query import Query
@@ -118,6 +119,13 @@ class ResearcherSession:
         self.analyst = normalise_analyst(analyst)
         self.__scope = scope
         self.__cache = cache
+
+    def quantile(
+        self, statistic: str, fiscal_year: int, *, q: float = 0.5, epsilon: float = 0.5
+    ) -> dict[str, Any]:
+        """A DP median (or ``q`` quantile) of engagement dosage (``"hours_per_week"``) or of
+        ``"days_to_assignment"`` in one fiscal year, charged ``epsilon`` on it."""
+        return dp_quantile(self.__scope, self.analyst, statistic, fiscal_year, q=q, epsilon=epsilon)
 
     def __repr__(self) -> str:
         return f"ResearcherSession(analyst={self.analyst!r})"

@@ -150,6 +150,7 @@ def _compile_row(profile: Profile) -> Callable[[Activity], Row]:
             "content_hash": _digest(
                 a, sid, day_json, hours_json, extra_json, methods_json, competencies_json, codes
             ),
+            "engagement": None if a.engagement is None else str(a.engagement),
         }
 
     return build
@@ -163,7 +164,8 @@ def content_hash(a: Activity) -> str:
     """A digest of everything the consultant entered: equal content, equal hash.
 
     It is the SHA-256 (first 32 hex digits) of ``json.dumps(a.to_dict(), sort_keys=True,
-    ensure_ascii=True, default=str)``; stored rows keep it, so that text must never change.
+    ensure_ascii=True, default=str)`` (which holds ``engagement`` only when the entry is linked);
+    stored rows keep it, so that text must never change.
     ``_digest`` writes the same text field by field, without the intermediate dict.
     """
     pairs = a.extra
@@ -241,6 +243,9 @@ def _digest(
     rec = a.recommended_consultation
     refs = a.referrals
     staff = a.staff_influenced
+    linked = a.engagement
+    # present only when linked, so an unlinked entry hashes as it always has
+    link_json = "" if linked is None else f'"engagement": {enc(str(linked))}, '
     payload = (
         f'{{"children_benefiting": {"null" if cb is None else num(cb)}, '
         f'"competencies": {competencies_json}, '
@@ -248,6 +253,7 @@ def _digest(
         f'"consultation_type": {codes[a.consultation_type]}, '
         f'"county": {codes[a.county]}, '
         f'"date": {day_json}, '
+        f"{link_json}"
         f'"extra": {extra_json or "{}"}, '
         f'"families": {"null" if fam is None else num(fam)}, '
         f'"format": {codes[a.format]}, '
@@ -306,4 +312,5 @@ def from_row(row: Row) -> Activity:
         language=row.get("language"),
         note=row.get("note"),
         extra=extra,
+        engagement=row.get("engagement"),
     )

@@ -15,7 +15,7 @@ import attrs
 from ._codematch import listing
 from ._columns import BASE_DIMENSIONS
 from ._errors import ProfileError
-from ._measures import MEASURES
+from ._measures import FACT_KIND_OF, MEASURES
 from ._tomltext import plain_number
 
 #: dimensions whose values are numbers, not a profile's codes
@@ -111,6 +111,16 @@ def parse_tables(
                     )
             # extra fields are filtered through the row's tags
             where[f"extra.{k}" if k in extras else k] = values
+        kinds = {FACT_KIND_OF.get(m) for m in measures if not MEASURES[m].distinct_units}
+        if len(kinds) > 1:
+            raise at(
+                "measures",
+                "engagement, child outcome, follow-up and request measures each need a table "
+                "of their own, apart from activity measures (a table's records are what it "
+                "counts: engagements, children or requests)",
+            )
+        if None not in kinds:  # a table of fact rows reads that kind of them only
+            where["kind"] = (kinds.pop(),)
         mode, epsilon = _mode(t, at)
         out.append(
             TableSpec(

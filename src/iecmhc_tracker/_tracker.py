@@ -5,18 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import attrs
 
 from ._cache import ReleaseCache
 from ._columns import Row
+from ._engagement import Engagement
 from ._errors import ConflictError, Problem, StorageError, ValidationError
+from ._fact_store import FactStore
 from ._model import Activity
 from ._profile import Profile, load_profile
 from ._profilestamp import settle
+from ._record_types import AnyRecord, RecordTypes
+from ._request import Request
 from ._researcher import ResearcherSession
 from ._rows import row_builder, to_row
 from ._scope import Record, Scope
@@ -75,6 +79,8 @@ class _Batch:
         for taken, (number, record) in enumerate(itertools.chain((first,), rest), 1):
             self.last = number
             activity, found = check(record, today)
+            if found and isinstance(record, Mapping) and "type" in record:
+                activity, found = _typed_in_stream(check, record, today)
             if found or activity is None:
                 bad.extend(attrs.evolve(p, row=number) for p in found)
             elif not bad:
@@ -85,6 +91,26 @@ class _Batch:
                 break
         if bad:
             raise _Invalid
+
+
+def _typed_in_stream(
+    check: Callable[[Record, dt.date], tuple[Activity | None, list[Problem]]],
+    record: Mapping[str, Any],
+    today: dt.date,
+) -> tuple[Activity | None, list[Problem]]:
+    """A mapping naming its type in a stream of activities: an activity is checked without
+    its ``type``; anything else is refused (a mix imports from a list, or a stream whose
+    first record is not an activity)."""
+    if record["type"] == "activity":
+        return check({k: v for k, v in record.items() if k != "type"}, today)
+    return None, [
+        Problem(
+            "type",
+            "mixed_stream",
+            "an engagement or request in a stream of activities; pass the records as a list, "
+            "or stream them apart from the activities",
+        )
+    ]
 
 
 class _Hinted:
@@ -199,10 +225,46 @@ class Tracker:
             raise ValidationError(found)
         return activity
 
-    def record(self, record: Record) -> Activity:
-        """Validate and store one activity; returns it. Re-recording the same content is a
-        no-op; the same id with other content raises :class:`ConflictError`, and so does the
-        id of a deleted activity (restore it through the consultant's view instead)."""
+    def check_record(self, record: Record | Engagement | Request) -> AnyRecord:
+        """Validate a record of any type (a mapping naming its ``"type"``) without storing
+        it: the record, or ``ValidationError`` with every problem."""
+        kind, data = self._types.kind_of(record)
+        if kind == "activity":
+            return self.check(data)
+        checked: Engagement | Request | None
+        checked, found = self._types.examine(kind, data, self._today())
+        if found or checked is None:
+            raise ValidationError(found)
+        return checked
+
+    @overload
+    def record(self, record: Activity) -> Activity: ...
+    @overload
+    def record(self, record: Engagement) -> Engagement: ...
+    @overload
+    def record(self, record: Request) -> Request: ...
+    @overload
+    def record(self, record: Mapping[str, Any]) -> AnyRecord: ...
+
+    def record(self, record: Record | Engagement | Request) -> AnyRecord:
+        """Validate and store one activity, engagement or request; returns it. A mapping
+        names its type by ``"type"`` (``"activity"``, the default, ``"engagement"`` or
+        ``"request"``). Re-recording the same content is a no-op; the same id with other
+        content raises :class:`ConflictError`, and so does the id of a deleted activity
+        (restore it through the consultant's view instead)."""
+        kind, data = self._types.kind_of(record)
+        if kind == "activity":
+            return self._record_activity(data)
+        checked = self.check_record(record)
+        _, _, conflicts = self.store.insert_records({kind: [self._types.row(kind, checked)]})
+        if conflicts:
+            raise ConflictError(
+                f"{kind} {checked.id} is already stored with different content; record it "
+                "under a new id"
+            )
+        return checked
+
+    def _record_activity(self, record: Record) -> Activity:
         activity = self.check(record)
         rid = str(activity.id)
         inserted, _, conflicts = self.store.insert([to_row(activity, self.profile)])
@@ -221,14 +283,19 @@ class Tracker:
             )
         return activity
 
+    @property
+    def _types(self) -> RecordTypes:
+        return RecordTypes.of(self.profile)
+
     def record_many(
         self,
-        records: Iterable[Record],
+        records: Iterable[Record | Engagement | Request],
         *,
         batch_size: int | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> ImportResult:
-        """Validate and store many activities, idempotently on ``Activity.id``.
+        """Validate and store many records, idempotently on their ids: activities, and
+        engagements and requests (as objects, or mappings naming their ``"type"``).
 
         Each batch (the whole input when ``batch_size`` is None) is all-or-nothing: if any
         row of it is invalid or conflicts with a stored activity, none of it is written and
@@ -236,6 +303,21 @@ class Tracker:
         of rows handled after each batch.
         """
         today = self._today()
+        kind_of = self._types.kind_of
+        if isinstance(records, list | tuple):
+            mixed = any(
+                not isinstance(r, Activity) and kind_of(r)[0] != "activity" for r in records
+            )
+        else:  # a stream: its first record tells (a stream of activities stays streamed)
+            stream = iter(records)
+            head = next(stream, None)
+            if head is None:
+                return ImportResult()
+            records = itertools.chain((head,), stream)
+            mixed = kind_of(head)[0] != "activity"
+        if mixed:
+            counts = self._types.record_many(self.store, records, today, batch_size, progress)
+            return ImportResult(counts[0], counts[1], tuple(counts[2]), counts[3])
         check = examiner(self.profile)
         make_row = row_builder(self.profile)
         known = operator.length_hint(records)  # 0 for a generator
@@ -273,7 +355,8 @@ class Tracker:
     @property
     def scope(self) -> Scope:
         """What the role views get of this tracker: store, profile, clock, checked writes."""
-        return Scope(self.store, self.profile, self._today, self.check, self.record)
+        store = FactStore(self.store, self.profile, self._today)
+        return Scope(store, self.profile, self._today, self.check, self._record_activity)
 
     def as_consultant(self, consultant: str) -> ConsultantView:
         return ConsultantView(self.scope, consultant)

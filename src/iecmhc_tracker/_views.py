@@ -11,6 +11,8 @@ from typing import Any
 
 from ._cache import data_digest
 from ._columns import Row
+from ._dosage import EngagementDosage, with_dosage
+from ._engagement_quantiles import engagement_quantiles
 from ._errors import ConflictError, Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
 from ._publish import publish
@@ -46,6 +48,11 @@ class ConsultantView:
     def activities(self, fiscal_year: int | None = None) -> list[Activity]:
         """This consultant's live activities, oldest first."""
         return [from_row(r) for r in self._rows(fiscal_year)]
+
+    def engagements(self) -> list[EngagementDosage]:
+        """Her engagements, each with its dosage from the activities linked to it."""
+        store = self.__scope.store
+        return with_dosage(store, store.records("engagement", consultant=self.consultant))
 
     def record(self, record: Record) -> Activity:
         """Record an activity as this consultant (its ``consultant`` must be this one).
@@ -229,6 +236,11 @@ class ProgramView:
             )
         return out
 
+    def engagements(self) -> list[EngagementDosage]:
+        """The engagements at this program's sites, each with its dosage."""
+        store = self.__scope.store
+        return with_dosage(store, store.records("engagement", program=self.program))
+
     def reflection_data(self, fiscal_year: int | None = None) -> dict[str, Any]:
         """The numbers of this program's reflection summary."""
         return program_data(self.__scope.profile, self.program, self.contacts(fiscal_year))
@@ -277,6 +289,14 @@ class StateView:
             {"name": s.name, "title": s.title, "measures": list(s.measures), "by": list(s.by)}
             for s in self.__scope.profile.tables
         ]
+
+    def engagement_quantiles(
+        self, fiscal_year: int, by: str = "region"
+    ) -> dict[str, dict[str, Any]]:
+        """Median and 90th-percentile dosage and days to assignment per region (or county),
+        each shown only where its cell passes the suppression rules."""
+        scope = self.__scope
+        return engagement_quantiles(scope.store, scope.profile, fiscal_year, by)
 
     def tables(self, fiscal_year: int | None = None) -> dict[str, Table]:
         """Every published table by name (sliced to one fiscal year when given)."""

@@ -442,8 +442,17 @@ def test_id_like_queries_are_forbidden(data: it.Tracker) -> None:
 def test_session_exposes_no_rows(data: it.Tracker) -> None:
     lab = data.as_researcher("analyst-rows")
     public = {n for n in dir(lab) if not n.startswith("_")}
-    # preview and epsilon_for read no data: they report what a release would cost
-    assert public == {"analyst", "budget", "epsilon_for", "history", "preview", "release"}
+    # preview and epsilon_for read no data: they report what a release would cost; quantile
+    # is a DP release of one number
+    assert public == {
+        "analyst",
+        "budget",
+        "epsilon_for",
+        "history",
+        "preview",
+        "quantile",
+        "release",
+    }
 
 
 def test_max_cells_bounding(data: it.Tracker) -> None:

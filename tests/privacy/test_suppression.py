@@ -412,6 +412,7 @@ def test_state_view_has_no_path_to_rows(
     assert public == {
         "dashboard_data",
         "dashboard_html",
+        "engagement_quantiles",  # medians only where a cell passes the suppression rules
         "profile_label",
         "published",
         "table",

@@ -33,6 +33,8 @@ TABLES = {
     "unit_cells",
     "publications",
     "store_profile",
+    "engagements",
+    "requests",
     "alembic_version",
 }
 
@@ -112,10 +114,38 @@ def test_a_store_from_the_first_schema_is_migrated_with_its_data(sql_url: str) -
     _assert_cells_match_rows_prefixed(sql_url, "old_")
 
 
-def _to_0002(url: str, prefix: str) -> None:
-    """Undo revisions 0005, 0004 and 0003 by hand: no profile stamp, no publication ledger,
-    no partition totals, no partitions in the ledger."""
+def _to_0004(url: str, prefix: str) -> None:
+    """Undo revisions 0006 and 0005 by hand: no engagements, no requests, no activity's
+    link, no profile stamp."""
     _sql(url, f"DROP TABLE {prefix}store_profile")
+    _sql(url, f"DROP TABLE {prefix}engagements")
+    _sql(url, f"DROP TABLE {prefix}requests")
+    index = f"{prefix}ix_activities_engagement"
+    _sql(url, f"DROP INDEX {index}" + (f" ON {prefix}activities" if "mysql" in url else ""))
+    _sql(url, f"ALTER TABLE {prefix}activities DROP COLUMN engagement")
+
+
+def test_a_database_from_before_engagements_is_migrated_and_keeps_its_rows(
+    sql_url: str,
+) -> None:
+    store = SQLStore(sql_url, table_prefix="v4_")
+    rows = make_rows(n=5)
+    store.insert(rows)
+    store.close()
+    _to_0004(sql_url, "v4_")
+    _sql(sql_url, "UPDATE v4_alembic_version SET version_num = '0004'")
+    store = SQLStore(sql_url, table_prefix="v4_")
+    assert store.migrated_from == "0004"
+    assert [store.get(r["id"]) is not None for r in rows] == [True] * 5
+    assert {store.get(r["id"])["engagement"] for r in rows} == {None}  # type: ignore[index]
+    assert store.records("engagement") == []
+    store.close()
+
+
+def _to_0002(url: str, prefix: str) -> None:
+    """Undo revisions 0006 to 0003 by hand: no engagements, no profile stamp, no publication
+    ledger, no partition totals, no partitions in the ledger."""
+    _to_0004(url, prefix)
     _sql(url, f"DROP TABLE {prefix}publications")
     _sql(url, f"DROP TABLE {prefix}budget_partitions")
     _sql(url, f"ALTER TABLE {prefix}budget_ledger DROP COLUMN partitions")
@@ -125,7 +155,7 @@ def test_a_store_from_before_the_profile_stamp_is_migrated_unstamped(sql_url: st
     store = SQLStore(sql_url, table_prefix="v4_")
     store.insert(make_rows(n=3))
     store.close()
-    _sql(sql_url, "DROP TABLE v4_store_profile")
+    _to_0004(sql_url, "v4_")
     _sql(sql_url, "UPDATE v4_alembic_version SET version_num = '0004'")
     # opened only to read, it is neither migrated nor changed
     with pytest.raises(it.NotInitialised, match=r"schema 0004.*iecmhc init"):
@@ -495,12 +525,14 @@ def test_a_batch_as_big_as_the_table_rebuilds_its_indexes(
     assert {"ix_activities_consultant", "ix_activities_program"} <= wanted
     drops = _drops(store)
     deferring = store.dialect.transactional_ddl  # MariaDB would commit at DDL
+    # by consultant, by program, by engagement
+    assert len(store.schema.activities.indexes) == 3
 
     store.insert(_Stream(rows[:400]))  # an empty table: the indexes are built afresh
-    assert len(drops) == (2 if deferring else 0)
+    assert len(drops) == (3 if deferring else 0)
     assert _index_names(sql_url) == wanted
     store.insert(rows[400:600])  # smaller than the table: kept up to date row by row
-    assert len(drops) == (2 if deferring else 0)
+    assert len(drops) == (3 if deferring else 0)
     # a failing source rolls the drop back with the rows
     with pytest.raises(Exception, match="the source failed"):
         store.insert(_Stream(make_rows(n=900, seed=7), fail_at=800))
@@ -531,7 +563,7 @@ def test_record_many_tells_the_store_how_big_a_batch_is(
         tracker.record_many(a for a in acts[:150])  # a generator: its length is unknown
         assert drops == []
         tracker.record_many(acts[150:], batch_size=200)  # batches of 200, 150 stored
-        assert len(drops) == 2  # the first batch (200 >= 150) only
+        assert len(drops) == 3  # the first batch (200 >= 150) only, its three indexes
     assert _count(url) == 500
     assert {"ix_activities_consultant", "ix_activities_program"} <= _index_names(url)
 
@@ -596,3 +628,25 @@ def test_store_urls_take_the_usual_aliases() -> None:
         assert u.get_backend_name() in ("mysql", "mariadb") and u.query["charset"] == "utf8mb4"
     with pytest.raises(it.StorageError, match="unknown store scheme"):
         it.Tracker.open("oracle://u@h/db")
+
+
+def test_a_big_batch_of_engagements_rebuilds_their_indexes(
+    sql_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iecmhc_tracker._record_rows import engagement_row
+    from iecmhc_tracker.stores.sql import records
+
+    monkeypatch.setattr(records, "DEFER_FROM", 100)
+    profile = it.load_profile("illinois")
+    data = it.generate_engagements(profile, 150, consultants=9, seed=1, linked=False)
+    rows = [engagement_row(e, profile) for e in data.engagements]
+    store = SQLStore(sql_url)
+    wanted = {"ix_engagements_consultant", "ix_engagements_program"}
+    store.insert_records({"engagement": rows})
+    engine = sa.create_engine(sql_url)
+    have = {ix["name"] for ix in sa.inspect(engine).get_indexes("engagements")}
+    engine.dispose()
+    assert wanted <= have
+    assert len(store.records("engagement")) == 150
+    assert store.insert_records({"engagement": rows}) == ([], [r["id"] for r in rows], [])
+    store.close()

@@ -13,6 +13,7 @@ from rich.table import Table
 from .._errors import TrackerError
 from .._reports import dashboard_html, format_number, funding_data, funding_html
 from .._synthetic import generate
+from .._synthetic_engagements import generate_engagements
 from .._tracker import Tracker
 from .common import (
     EXIT_USAGE,
@@ -57,6 +58,17 @@ def demo(
                 result = tracker.record_many(
                     data, batch_size=5000, progress=lambda n: bar.update(task, completed=n)
                 )
+            # engagements with their requests and weekly linked consultation (about 1 in 50)
+            more = generate_engagements(
+                tracker.profile,
+                max(1, activities // 50),
+                consultants=consultants,
+                seed=seed,
+                today=today,
+            )
+            linked = tracker.record_many([*more.engagements, *more.requests, *more.activities])
+            if not linked.ok:
+                raise fail(f"the demo's engagements were refused: {linked.rejected[0]}")
             year = tracker.profile.last_complete_fiscal_year(today)
             state = tracker.as_state()
             dashboard = state.dashboard_data(year)

@@ -258,7 +258,7 @@ def record(
             if not _review(tracker, answers, asked, today):
                 raise fail("cancelled; nothing was recorded")
         try:
-            stored = tracker.record(answers)
+            stored = tracker.record(tracker.check(answers))
         except ValidationError as exc:
             for p in exc.problems:
                 err.print(f"[red]{p.field}[/]: {p.message}", highlight=False)

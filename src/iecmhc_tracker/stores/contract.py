@@ -104,6 +104,18 @@ Profile stamp (the profile the store's data is recorded under)
     ``stamp`` when the store holds none (always, with ``replace``) and returns the stamp the
     store then holds: of two first openers racing, both get the one that was written.
 
+Engagements and requests (the record types of :data:`RECORD_KINDS`)
+    Their rows are flat dicts of plain values (``_record_rows`` defines their columns), each
+    with an ``id`` and a ``content_hash``; dates are :class:`datetime.date`.
+    ``insert_records(batch, *, atomic=True) -> (inserted, duplicates, conflicts)`` takes a
+    mapping of record type (``"activity"`` or one of :data:`RECORD_KINDS`) to its rows and
+    writes all of them in ONE transaction, each type under the insert rule above; with
+    ``atomic=True`` any conflict in any type writes nothing of the batch. ``records(kind,
+    *, consultant=None, program=None, ids=None)`` returns the stored rows of one type (all
+    of them with no filter; rows of one consultant, one program or the given ids otherwise),
+    ordered by ``id``. ``dosage(ids=None) -> {engagement id: (hours, entries, first date,
+    last date)}`` sums the live activities linked to each engagement (``engagement`` column).
+
 ``data_version() -> int``
     Changes whenever live data changes (insert, amend, delete, restore); equal numbers mean
     equal data.
@@ -134,6 +146,10 @@ Cell = tuple[Any, ...]
 InsertOutcome = tuple[list[str], list[str], list[str]]
 PartialSum = tuple[str, Cell, int, tuple[float, ...]]
 CellStat = tuple[Cell, int, int, tuple[float, ...], tuple[float, ...]]
+#: the record types a store keeps beside activities
+RECORD_KINDS: tuple[str, ...] = ("engagement", "request")
+#: per engagement: hours, entries, first and last date of its linked live activities
+Dosage = dict[str, tuple[float, int, Any, Any]]
 
 
 @runtime_checkable
@@ -205,6 +221,20 @@ class Store(Protocol):
     def stamp_profile(
         self, stamp: Mapping[str, str], *, replace: bool = False
     ) -> dict[str, Any]: ...
+    def insert_records(
+        self, batch: Mapping[str, Iterable[Row]], *, atomic: bool = True
+    ) -> InsertOutcome: ...
+
+    def records(
+        self,
+        kind: str,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Row]: ...
+
+    def dosage(self, ids: Sequence[str] | None = None) -> Dosage: ...
 
     def data_version(self) -> int: ...
 

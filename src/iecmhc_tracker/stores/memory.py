@@ -13,9 +13,11 @@ from .._columns import Row
 from .._errors import ConflictError, NotFound, StorageError
 from .bounding import bound_partials, cell_stats_from_partials
 from .contract import (
+    RECORD_KINDS,
     STAMP_KEYS,
     Cell,
     CellStat,
+    Dosage,
     Filters,
     InsertOutcome,
     InsertScreen,
@@ -32,6 +34,8 @@ class MemoryStore:
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
         self._rows: dict[str, Row] = {}
+        #: engagements and requests: record type -> id -> row
+        self._records: dict[str, dict[str, Row]] = {kind: {} for kind in RECORD_KINDS}
         self._ledger: list[dict[str, Any]] = []
         self._publications: list[dict[str, Any]] = []
         self._profile: dict[str, Any] | None = None
@@ -65,6 +69,79 @@ class MemoryStore:
             if pending:
                 self._version += 1
             return inserted, duplicates, conflicts
+
+    def insert_records(
+        self, batch: Mapping[str, Iterable[Row]], *, atomic: bool = True
+    ) -> InsertOutcome:
+        with self._lock:
+            self._check_open()
+            for kind in batch:
+                if kind != "activity" and kind not in self._records:
+                    raise ValueError(f"unknown record type {kind!r}")
+            plans = []
+            outcome: InsertOutcome = ([], [], [])
+            for kind, rows in batch.items():
+                stored = self._rows if kind == "activity" else self._records[kind]
+                screen = InsertScreen(lambda i, s=stored: _hash_of(s, i))  # type: ignore[misc]
+                plans.append((kind, list(screen.first_seen(rows))))
+                outcome[0].extend(screen.inserted)
+                outcome[1].extend(screen.duplicates)
+                outcome[2].extend(screen.conflicts)
+            if outcome[2] and atomic:
+                return [], outcome[1], outcome[2]
+            now = _now()
+            for kind, pending in plans:
+                if kind == "activity":
+                    self.insert(pending)
+                    continue
+                for row in pending:
+                    self._records[kind][row["id"]] = {**copy.deepcopy(row), "recorded_at": now}
+                if pending:
+                    self._version += 1
+            return outcome
+
+    def records(
+        self,
+        kind: str,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Row]:
+        with self._lock:
+            self._check_open()
+            if kind not in self._records:
+                raise ValueError(f"unknown record type {kind!r}")
+            wanted = None if ids is None else {str(i) for i in ids}
+            out = [
+                {k: v for k, v in copy.deepcopy(r).items() if k != "recorded_at"}
+                for r in self._records[kind].values()
+                if (consultant is None or r.get("consultant") == consultant)
+                and (program is None or r.get("program") == program)
+                and (wanted is None or r["id"] in wanted)
+            ]
+        out.sort(key=lambda r: r["id"])
+        return out
+
+    def dosage(self, ids: Sequence[str] | None = None) -> Dosage:
+        wanted = None if ids is None else {str(i) for i in ids}
+        with self._lock:
+            self._check_open()
+            out: Dosage = {}
+            for r in self._rows.values():
+                eid = r.get("engagement")
+                if eid is None or r["deleted_at"] is not None:
+                    continue
+                if wanted is not None and eid not in wanted:
+                    continue
+                hours, n, first, last = out.get(eid, (0.0, 0, r["date"], r["date"]))
+                out[eid] = (
+                    hours + float(r["hours"] or 0.0),
+                    n + 1,
+                    min(first, r["date"]),
+                    max(last, r["date"]),
+                )
+            return out
 
     def _stored_hash(self, id: str) -> str | None:
         row = self._rows.get(id)
@@ -270,6 +347,11 @@ class MemoryStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError("this store is closed; open the tracker again")
+
+
+def _hash_of(stored: Mapping[str, Row], id: str) -> str | None:
+    row = stored.get(id)
+    return None if row is None else str(row["content_hash"])
 
 
 def _now() -> dt.datetime:

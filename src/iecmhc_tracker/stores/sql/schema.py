@@ -16,10 +16,11 @@ import attrs
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+from .record_tables import engagement_columns, indexes, request_columns
 from .rollup import columns as rollup_columns
 
 #: The alembic revision this library's schema is at (the head of ``migrations/versions``).
-SCHEMA_VERSION = "0005"
+SCHEMA_VERSION = "0006"
 
 CODE = 64  # the longest code or pseudonym validation lets through
 # MariaDB/MySQL: utf8mb4 for emoji and a binary collation so that text compares exactly as
@@ -55,6 +56,9 @@ class Schema:
     publications: sa.Table
     #: the profile the store's data is recorded under (one row, once stamped)
     profile: sa.Table
+    #: consultation engagements and requests for consultation (revision 0006)
+    engagements: sa.Table
+    requests: sa.Table
 
     @property
     def version_table(self) -> str:
@@ -104,9 +108,12 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         sa.Column("updated_by", sa.String(CODE)),
         sa.Column("deleted_at", timestamp()),
         sa.Column("deleted_by", sa.String(CODE)),
+        # the engagement the entry is part of (revision 0006): its dosage is summed by it
+        sa.Column("engagement", sa.String(36)),
         # own-rows reads: a consultant's or a program's rows in date order
         sa.Index(f"{p}ix_activities_consultant", "consultant", "date"),
         sa.Index(f"{p}ix_activities_program", "program", "date"),
+        sa.Index(f"{p}ix_activities_engagement", "engagement"),
         **TABLE_OPTIONS,
     )
     referrals = sa.Table(
@@ -171,6 +178,21 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
     cells = sa.Table(f"{p}unit_cells", md, *rollup_columns(CODE, double), **TABLE_OPTIONS)
     publications = sa.Table(f"{p}publications", md, *publication_columns(), **TABLE_OPTIONS)
     profile = sa.Table(f"{p}store_profile", md, *profile_columns(), **TABLE_OPTIONS)
+    more = indexes(p)
+    engagements = sa.Table(
+        f"{p}engagements",
+        md,
+        *engagement_columns(CODE, timestamp),
+        *(sa.Index(name, *cols) for name, cols in more["engagements"]),
+        **TABLE_OPTIONS,
+    )
+    requests = sa.Table(
+        f"{p}requests",
+        md,
+        *request_columns(CODE, timestamp),
+        *(sa.Index(name, *cols) for name, cols in more["requests"]),
+        **TABLE_OPTIONS,
+    )
     return Schema(
         p,
         md,
@@ -183,6 +205,8 @@ def build_schema(prefix: str = "", metadata: sa.MetaData | None = None) -> Schem
         cells,
         publications,
         profile,
+        engagements,
+        requests,
     )
 
 

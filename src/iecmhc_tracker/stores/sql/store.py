@@ -28,6 +28,7 @@ from ..contract import (
     STAMP_KEYS,
     Cell,
     CellStat,
+    Dosage,
     Filters,
     InsertOutcome,
     MeasureSpec,
@@ -35,7 +36,7 @@ from ..contract import (
     check_partitions,
     refusal,
 )
-from . import aggregate, bulk, rollup
+from . import aggregate, bulk, records, rollup
 from .dialects import dialect_for
 from .engine import create_engine, shown
 from .errors import map_errors, retry
@@ -170,6 +171,72 @@ class SQLStore:
             if written:
                 self._bump(conn)
             return outcome
+
+    def insert_records(
+        self, batch: Mapping[str, Iterable[Row]], *, atomic: bool = True
+    ) -> InsertOutcome:
+        kinds = {kind: list(rows) for kind, rows in batch.items()}
+        for kind in kinds:
+            if kind != "activity":
+                records.table_of(self.schema, kind)  # refuses an unknown type first
+        return retry(lambda: self._insert_records_once(kinds, atomic))
+
+    def _insert_records_once(self, kinds: Mapping[str, list[Row]], atomic: bool) -> InsertOutcome:
+        ins: list[str] = []
+        dup: list[str] = []
+        conf: list[str] = []
+        now = _utc_naive(_now()) or dt.datetime.min
+        try:
+            with self._tx(write=True) as conn:
+                for kind, rows in kinds.items():
+                    if kind == "activity":
+                        (i, d, c), _ = bulk.insert_batch(
+                            conn,
+                            self.dialect,
+                            self.schema,
+                            bulk.Replay(rows),
+                            atomic=atomic,
+                            expected=len(rows),
+                            now=now,
+                        )
+                    else:
+                        table = records.table_of(self.schema, kind)
+                        i, d, c = records.insert(conn, self.dialect, table, rows, now)
+                    ins += i
+                    dup += d
+                    conf += c
+                if conf and atomic:
+                    raise _Rollback
+                if ins:
+                    self._bump(conn)
+        except _Rollback:
+            return [], dup, conf
+        return ins, dup, conf
+
+    def records(
+        self,
+        kind: str,
+        *,
+        consultant: str | None = None,
+        program: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Row]:
+        t = records.table_of(self.schema, kind)
+        conds = []
+        if consultant is not None:
+            conds.append(t.c.consultant == consultant)
+        if program is not None:
+            conds.append(t.c.program == program)
+        if ids is not None:
+            conds.append(t.c.id.in_([str(i) for i in ids]))
+        with self._tx() as conn:
+            out = records.read(conn, t, sa.and_(*conds) if conds else None)
+        out.sort(key=lambda r: r["id"])
+        return out
+
+    def dosage(self, ids: Sequence[str] | None = None) -> Dosage:
+        with self._tx() as conn:
+            return dict(records.dosage(conn, self.schema, ids))
 
     def amend(self, id: str, row: Row, *, by: str, at: Any) -> None:
         a, r = self.schema.activities, self.schema.referrals
@@ -503,6 +570,10 @@ class SQLStore:
 
     def __repr__(self) -> str:
         return f"SQLStore({self._shown!r}, table_prefix={self.schema.prefix!r})"
+
+
+class _Rollback(Exception):
+    """A conflict in an atomic ``insert_records`` batch: undo all of it."""
 
 
 def _now() -> dt.datetime:
