@@ -79,9 +79,18 @@ class FactStore:
         own, fill = _own(measures)
         if fill is None:
             return self.inner.partial_sums(unit, dims, measures, filters)
-        return [
+        got = [
             (u, c, n, fill(v)) for u, c, n, v in self.inner.partial_sums(unit, dims, own, filters)
         ]
+        if "kind" in dims and "kind" not in filters:
+            # one read for a release's every table (``_suppress.read_partials``): the fact
+            # rows' sums beside the activities', told apart by their kind
+            theirs, put = _own(measures, facts=True)
+            got += [
+                (u, c, n, put(v) if put else tuple(v))
+                for u, c, n, v in self._facts().partial_sums(unit, dims, theirs, filters)
+            ]
+        return got
 
     def cell_stats(
         self, unit: str, dims: Sequence[str], measures: Sequence[MeasureSpec], filters: Filters
@@ -206,10 +215,11 @@ class FactStore:
 
 
 def _own(
-    measures: Sequence[MeasureSpec],
+    measures: Sequence[MeasureSpec], *, facts: bool = False
 ) -> tuple[list[MeasureSpec], Callable[[Sequence[float]], tuple[float, ...]] | None]:
-    """The measures the store holds, and how to put 0 back for the others (None: all held)."""
-    keep = [j for j, (c, _) in enumerate(measures) if c not in FACT_COLUMNS]
+    """The measures the store holds (the fact rows, with ``facts``; counts of rows on both
+    sides), and how to put 0 back for the others (None: all held)."""
+    keep = [j for j, (c, _) in enumerate(measures) if c == "*" or (c in FACT_COLUMNS) == facts]
     if len(keep) == len(measures):
         return list(measures), None
     width = len(measures)

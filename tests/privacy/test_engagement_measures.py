@@ -219,3 +219,16 @@ def test_a_dp_median_of_dosage_is_charged_on_the_analysts_fiscal_year(tmp_path: 
     with pytest.raises(it.BudgetExceeded):
         session.quantile("hours_per_week", FY, epsilon=allotment)
     assert session.budget[FY].spent == pytest.approx(0.8)  # a refused release costs nothing
+
+
+def test_the_profiles_own_release_publishes_the_engagements_beside_the_activities() -> None:
+    """All of Illinois' tables released together (activities and engagements in one linked
+    release): the statewide engagements opened in a fiscal year are the ones recorded."""
+    data = it.generate_engagements(IL, 300, consultants=40, seed=3, today=TODAY)
+    tracker = it.Tracker.open("memory://", IL, today=lambda: TODAY)
+    tracker.record_many(list(it.generate_activities(IL, 2000, consultants=40, seed=3, today=TODAY)))
+    assert tracker.record_many([*data.engagements, *data.requests, *data.activities]).ok
+    opened = sum(1 for e in data.engagements if IL.fiscal_year(e.opened) == FY)
+    assert opened > 11
+    table = tracker.as_state().tables()["engagements_by_region"]
+    assert table.cell(region=None, fiscal_year=FY).values["engagements"] == opened

@@ -58,10 +58,11 @@ def demo(
                 result = tracker.record_many(
                     data, batch_size=5000, progress=lambda n: bar.update(task, completed=n)
                 )
-            # engagements with their requests and weekly linked consultation (about 1 in 50)
+            # engagements with their requests and weekly linked consultation (one per 20 activities:
+            # enough children per region that a year's kept-in-setting share is published)
             more = generate_engagements(
                 tracker.profile,
-                max(1, activities // 50),
+                max(1, activities // 20),
                 consultants=consultants,
                 seed=seed,
                 today=today,
