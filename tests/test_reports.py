@@ -14,6 +14,7 @@ import pytest
 
 import iecmhc_tracker as it
 from browser import chromium, rendered_dom, why_not
+from iecmhc_tracker._reports import funding_data
 
 TODAY = dt.date(2026, 11, 1)
 SCRIPT = "<script>document.title='pwned'</script>"
@@ -171,3 +172,23 @@ def test_program_reflection_renders_in_chromium(tracker: it.Tracker) -> None:
         pytest.skip(why_not())
     text = _visible_text(rendered_dom(tracker.as_program("p-1").reflection_html()))
     assert "4 contacts with consultants" in text and "6.75 hours of support" in text
+
+
+def test_funding_counts_children_engaged_as_reached_and_shows_outcomes_once() -> None:
+    """Engagement figures: children in child-and-family engagements among those reached, the
+    requests and placements in the outcomes block only, not repeated among services."""
+    profile = it.load_profile("illinois")
+    today = dt.date(2026, 11, 1)
+    tracker = it.Tracker.open("memory://", profile, today=lambda: today)
+    tracker.record_many(list(it.generate_activities(profile, 2000, seed=5, today=today)))
+    more = it.generate_engagements(profile, 600, consultants=40, seed=5, today=today)
+    assert tracker.record_many([*more.engagements, *more.requests, *more.activities]).ok
+    data = funding_data(profile, list(tracker.as_state().tables().values()), 2026)
+    reached = [r["label"] for r in data["reach"]]
+    services = [r["label"] for r in data["rows"]]
+    outcomes = [r["label"] for r in data["outcomes"]]
+    assert "Children in child-and-family engagements" in reached
+    assert "Engagements opened" in services
+    assert "Requests for consultation" in outcomes
+    assert not {"Requests for consultation", "Children suspended"} & set(services)
+    assert "publishes no count of children reached" not in data["reach_note"]

@@ -28,7 +28,7 @@ from ._figures import (
     year_rate,
     year_total,
 )
-from ._measures import MEASURES
+from ._measures import FACT_KIND_OF, MEASURES
 from ._model import Activity
 from ._profile import Profile
 from ._table import Table, dp_note
@@ -292,6 +292,8 @@ def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for table in tables:
         for m in table.measures:
+            if m in FACT_KIND_OF and m not in _FACT_HEADLINES:
+                continue  # the outcomes block shows them, as shares and means
             key = (m, repr(sorted(table.where.items())))
             if key not in seen:
                 seen.add(key)
@@ -396,7 +398,15 @@ def dashboard_html(profile: Profile, data: Mapping[str, Any]) -> str:
 
 
 #: measures that count who was reached rather than what was delivered
-_REACH = ("children_benefiting", "families", "staff_influenced", "participants")
+_REACH = (
+    "children_benefiting",
+    "children_engaged",
+    "families",
+    "staff_influenced",
+    "participants",
+)
+#: the engagement measures shown among the headline totals (the rest: the outcomes block)
+_FACT_HEADLINES = ("engagements", "children_engaged")
 #: the most fiscal years the funding page shows
 FUNDING_YEARS = 5
 
@@ -450,7 +460,11 @@ def funding_data(
         "reach": reached,
         "reach_note": (
             ""
-            if any(r["label"] == MEASURES["children_benefiting"].label for r in reached)
+            if any(
+                r["label"]
+                in (MEASURES[m].label for m in ("children_benefiting", "children_engaged"))
+                for r in reached
+            )
             else f"The {profile.label} profile publishes no count of children reached."
         )
         + " Programs reached are not counted in any published table: a count of distinct "

@@ -42,6 +42,7 @@ from .engine import create_engine, shown
 from .errors import map_errors, retry
 from .migrate import check_current, migrate
 from .schema import SCHEMA_VERSION, build_schema
+from .timestamps import aware, utc_naive, utc_now
 
 #: the ledger's one currency, and the accounting basis of its rows (partitions of data)
 LEDGER_CURRENCY = "epsilon"
@@ -166,7 +167,7 @@ class SQLStore:
                 source,
                 atomic=atomic,
                 expected=expected,
-                now=_utc_naive(_now()) or dt.datetime.min,
+                now=utc_naive(utc_now()) or dt.datetime.min,
             )
             if written:
                 self._bump(conn)
@@ -185,7 +186,7 @@ class SQLStore:
         ins: list[str] = []
         dup: list[str] = []
         conf: list[str] = []
-        now = _utc_naive(_now()) or dt.datetime.min
+        now = utc_naive(utc_now()) or dt.datetime.min
         try:
             with self._tx(write=True) as conn:
                 for kind, rows in kinds.items():
@@ -245,9 +246,7 @@ class SQLStore:
             moved = rollup.merge(rollup.groups([old], -1), rollup.groups([row]))
             rollup.add(conn, self.schema.cells, moved)
             values = {c: row[c] for c in ROW_COLUMNS if c != "id"}
-            values.update(
-                updated_at=_utc_naive(at), updated_by=by, deleted_at=None, deleted_by=None
-            )
+            values.update(updated_at=utc_naive(at), updated_by=by, deleted_at=None, deleted_by=None)
             conn.execute(a.update().where(a.c.id == id).values(**values))
             conn.execute(r.delete().where(r.c.activity_id == id))
             refs = [
@@ -264,7 +263,7 @@ class SQLStore:
             old = self._live_for_update(conn, id)
             rollup.add(conn, self.schema.cells, rollup.groups([old], -1))
             conn.execute(
-                a.update().where(a.c.id == id).values(deleted_at=_utc_naive(at), deleted_by=by)
+                a.update().where(a.c.id == id).values(deleted_at=utc_naive(at), deleted_by=by)
             )
             self._bump(conn)
 
@@ -283,7 +282,7 @@ class SQLStore:
             conn.execute(
                 a.update()
                 .where(a.c.id == id)
-                .values(deleted_at=None, deleted_by=None, updated_at=_utc_naive(at), updated_by=by)
+                .values(deleted_at=None, deleted_by=None, updated_at=utc_naive(at), updated_by=by)
             )
             self._bump(conn)
 
@@ -340,7 +339,7 @@ class SQLStore:
             row["referrals"] = {}
             row["hours"] = None if row["hours"] is None else float(row["hours"])
             for c in ("recorded_at", "updated_at", "deleted_at"):
-                row[c] = _aware(row[c])
+                row[c] = aware(row[c])
             rows[row["id"]] = row
         if rows:
             q = (
@@ -470,7 +469,7 @@ class SQLStore:
                     currency=LEDGER_CURRENCY,
                     partitions=json.dumps(parts),
                     amount=float(amount),
-                    at=_utc_naive(_now()),
+                    at=utc_naive(utc_now()),
                     entry=text,
                 )
             )
@@ -501,7 +500,7 @@ class SQLStore:
                     "analyst": rec[0],
                     "partitions": json.loads(rec[1]) if rec[1] else [],
                     "amount": float(rec[2]),
-                    "at": _aware(rec[3]),
+                    "at": aware(rec[3]),
                     "entry": json.loads(rec[4]),
                 }
                 for rec in conn.execute(q)
@@ -511,7 +510,7 @@ class SQLStore:
         pub = self.schema.publications
         text = json.dumps(dict(entry), sort_keys=True, default=str)
         with self._tx(write=True) as conn:
-            result = conn.execute(pub.insert().values(at=_utc_naive(_now()), entry=text))
+            result = conn.execute(pub.insert().values(at=utc_naive(utc_now()), entry=text))
             key = result.inserted_primary_key
             return int(key[0]) if key else 0
 
@@ -519,7 +518,7 @@ class SQLStore:
         pub = self.schema.publications
         with self._tx() as conn:
             rows = conn.execute(sa.select(pub.c.id, pub.c.at, pub.c.entry).order_by(pub.c.id))
-            return [{"seq": int(r[0]), "at": _aware(r[1]), "entry": json.loads(r[2])} for r in rows]
+            return [{"seq": int(r[0]), "at": aware(r[1]), "entry": json.loads(r[2])} for r in rows]
 
     def profile_stamp(self) -> dict[str, Any] | None:
         with self._tx() as conn:
@@ -531,7 +530,7 @@ class SQLStore:
         rec = conn.execute(sa.select(*cols, t.c.at).where(t.c.slot == 1)).first()
         if rec is None:
             return None
-        return {**{k: str(v) for k, v in zip(STAMP_KEYS, rec, strict=False)}, "at": _aware(rec[-1])}
+        return {**{k: str(v) for k, v in zip(STAMP_KEYS, rec, strict=False)}, "at": aware(rec[-1])}
 
     def stamp_profile(self, stamp: Mapping[str, str], *, replace: bool = False) -> dict[str, Any]:
         values = {k: str(stamp[k]) for k in STAMP_KEYS}
@@ -541,7 +540,7 @@ class SQLStore:
                 held = self._read_stamp(conn)
                 if held is not None and not replace:
                     return held
-                at = _utc_naive(_now())
+                at = utc_naive(utc_now())
                 if held is None:
                     conn.execute(t.insert().values(slot=1, at=at, **values))
                 else:
@@ -574,31 +573,3 @@ class SQLStore:
 
 class _Rollback(Exception):
     """A conflict in an atomic ``insert_records`` batch: undo all of it."""
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _utc_naive(value: Any) -> dt.datetime | None:
-    """Timestamps are stored as naive UTC (portable across dialects)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if not isinstance(value, dt.datetime):
-        raise StorageError(f"a timestamp must be a datetime, not {type(value).__name__}")
-    stamp: dt.datetime = value
-    if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(dt.UTC).replace(tzinfo=None)
-    return stamp
-
-
-def _aware(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):  # pragma: no cover - SQLAlchemy parses SQLite's text
-        value = dt.datetime.fromisoformat(value)
-    assert isinstance(value, dt.datetime)
-    stamp: dt.datetime = value
-    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
