@@ -232,3 +232,16 @@ def test_the_profiles_own_release_publishes_the_engagements_beside_the_activitie
     assert opened > 11
     table = tracker.as_state().tables()["engagements_by_region"]
     assert table.cell(region=None, fiscal_year=FY).values["engagements"] == opened
+
+
+@pytest.mark.parametrize("name", ["illinois", "california", "montana"])
+def test_engagement_counts_are_bounded_like_caseloads_not_like_activities(name: str) -> None:
+    """The shipped profiles bound a consultant's engagements per release at 60 (about 20 a
+    year over three years), not the default 12 cells × 20: Laplace scale 60 / 0.5 = 120, a
+    95 % half-width of 120 · ln 20 ≈ 359.5 engagements."""
+    profile = it.load_profile(name)
+    tracker = it.Tracker.open("memory://", profile, today=lambda: TODAY)
+    lab = tracker.as_researcher("an-1")
+    query = it.Query(measures=["engagements"], by=["region"], where={"fiscal_year": FY})
+    report = lab.preview(query, epsilon=0.5)
+    assert report.half_width("engagements") == pytest.approx(359.5, abs=0.5)
