@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import iecmhc_tracker as it
+from iecmhc_tracker import _fact_store
+from iecmhc_tracker.stores import MemoryStore
 from strategies import TODAY, pseudonyms
 
 PROFILES = {n: it.load_profile(n) for n in ("illinois", "california", "montana")}
@@ -409,3 +411,27 @@ def test_the_compiled_check_passes_only_what_every_rule_passes(
     e = it.Engagement.from_dict(bad)
     found = [p for rule in ENGAGEMENT_RULES for p in rule(e, IL, TODAY)]
     assert _compile_clean(IL)(e, TODAY) == (not found)
+
+
+def test_views_of_one_tracker_build_the_fact_rows_once_per_data_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A REST service makes a view per request: the engagements become fact rows once for
+    unchanged data, and again after a change."""
+    built = []
+    real = _fact_store.fact_rows
+    monkeypatch.setattr(_fact_store, "fact_rows", lambda *a: built.append(1) or real(*a))
+    tracker = it.Tracker(MemoryStore("memory://"), IL, today=lambda: TODAY)
+    data = it.generate_engagements(IL, 40, consultants=6, seed=2, today=TODAY, linked=False)
+    assert tracker.record_many([*data.engagements, *data.requests]).ok
+    year = IL.fiscal_year(TODAY)
+    for by in (["region"], ["county"], []):
+        lab = tracker.as_researcher(f"an-{len(by)}-{by}")
+        lab.release(it.Query(["engagements"], by, {"fiscal_year": year}), epsilon=0.1)
+    assert len(built) == 1
+    more = it.generate_engagements(IL, 5, consultants=6, seed=9, today=TODAY, linked=False)
+    assert tracker.record_many(list(more.engagements)).ok
+    tracker.as_researcher("an-9").release(
+        it.Query(["engagements"], ["region"], {"fiscal_year": year}), epsilon=0.1
+    )
+    assert len(built) == 2

@@ -166,6 +166,9 @@ class Tracker:
         self._today = today
         self._cache_dir = cache_dir
         self._release_cache: ReleaseCache | None = None
+        # the views' store, kept so that its fact rows are built once per data version,
+        # not once per view (a REST request makes a view)
+        self._views_store: tuple[Store, Profile, FactStore] | None = None
 
     @classmethod
     def open(
@@ -355,8 +358,14 @@ class Tracker:
     @property
     def scope(self) -> Scope:
         """What the role views get of this tracker: store, profile, clock, checked writes."""
-        store = FactStore(self.store, self.profile, self._today)
-        return Scope(store, self.profile, self._today, self.check, self._record_activity)
+        held = self._views_store
+        if held is None or held[0] is not self.store or held[1] is not self.profile:
+            held = self._views_store = (
+                self.store,
+                self.profile,
+                FactStore(self.store, self.profile, self._today),
+            )
+        return Scope(held[2], self.profile, self._today, self.check, self._record_activity)
 
     def as_consultant(self, consultant: str) -> ConsultantView:
         return ConsultantView(self.scope, consultant)
