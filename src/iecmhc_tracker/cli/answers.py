@@ -7,8 +7,6 @@ Shared by ``iecmhc record`` (the prompts) and ``iecmhc amend`` (its options).
 from __future__ import annotations
 
 import datetime as dt
-import re
-import unicodedata
 from typing import Any
 
 from .._profile import Profile
@@ -44,31 +42,21 @@ def spoken_date(day: dt.date) -> str:
     return f"{day:%A} {day.day} {day:%B %Y}"
 
 
-def fold(text: str) -> str:
-    """Text compared without case, accents, punctuation or the kind of space between words."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return "_".join(re.findall(r"[a-z0-9]+", plain))
-
-
 def choices(profile: Profile, field: str) -> list[tuple[str, str]]:
     """A coded field's (code, label) pairs in the profile's order."""
-    name = "resource_type" if field == "referrals" else field
-    if name == "county":
-        return [(c.code, c.label) for c in profile.counties]
-    if name in profile.fields:
-        return [(c.code, c.label) for c in profile.fields[name].codes]
-    return [(c.code, c.label) for c in profile.codes.get(name, ())]
+    return [(c.code, c.label) for c in profile.code_list(_coded(field))]
 
 
 def match_code(profile: Profile, field: str, text: str) -> str:
     """The code ``text`` names — the code or its label, ignoring case and accents ("St Clair"
     is ``st_clair``) — or ``text`` as typed when it names none (validation then says so)."""
-    typed = fold(text)
-    for code, label in choices(profile, field):
-        if typed in (fold(code), fold(label)):
-            return code
-    return text.strip()
+    typed = text.strip()
+    return profile.matcher(_coded(field)).match(typed) or typed
+
+
+def _coded(field: str) -> str:
+    """The coded field an answer names codes of (referrals name resource types)."""
+    return "resource_type" if field == "referrals" else field
 
 
 def parse_answer(profile: Profile, field: str, text: str, today: dt.date) -> Any:

@@ -19,11 +19,12 @@ import typer
 from rich.columns import Columns
 from rich.text import Text
 
+from .._codematch import fold
 from .._errors import TrackerError, ValidationError
 from .._profile import Profile
 from .._tracker import Tracker
 from .._validate import field_problems
-from .answers import DATE_HELP, LIST_FIELDS, choices, fold, parse_answer, shown, spoken_date
+from .answers import DATE_HELP, LIST_FIELDS, choices, parse_answer, shown, spoken_date
 from .common import DbOption, PrefixOption, ProfileOption, console, err, fail, open_tracker
 
 OPTIONAL = (
