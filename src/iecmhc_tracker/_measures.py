@@ -1,8 +1,9 @@
 """The measures a query may ask for, described in plain primitives the stores understand.
 
 A measure is a sum over activity rows of one column (``column=None`` counts rows), optionally
-restricted to some activity kinds. ``consultants`` is the distinct count of privacy units, which
-stores compute from their per-unit partial sums.
+restricted to some activity kinds. ``consultants`` and ``programs`` are distinct counts (of
+consultants, of programs with at least one activity in the cell), which stores compute from
+their partial sums per unit (``unit``: whose distinct count it is).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ class Measure:
     column: str | None  # None: count rows
     kinds: tuple[str, ...] = ()  # empty: every kind
     distinct_units: bool = False
+    #: a distinct count's unit: ``"consultant"`` or ``"program"`` (a store's ``unit``)
+    unit: str = "consultant"
     #: default most one unit may add to one cell (DP clipping)
     default_bound: float = 1.0
     #: the value is a whole number (counts), so releases may round it
@@ -57,6 +60,16 @@ MEASURES: dict[str, Measure] = {
             default_bound=40,
         ),
         Measure("consultants", "Consultants", None, distinct_units=True, default_bound=1),
+        # activities without a program are not counted; published statewide per fiscal year
+        # only (``_tablespec``), since counts of programs add up over places almost exactly
+        Measure(
+            "programs",
+            "Programs reached",
+            None,
+            distinct_units=True,
+            unit="program",
+            default_bound=1,
+        ),
         # engagements and requests: sums over their fact rows (``_engagement_facts``)
         Measure("engagements", "Engagements opened", "engagements", default_bound=20),
         Measure("engagements_closed", "Engagements closed", "engagements_closed", default_bound=20),

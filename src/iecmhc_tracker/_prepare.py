@@ -251,6 +251,7 @@ def prepare(
             "engagement, child outcome, follow-up, request and activity measures cannot "
             "share a release; ask for each in a release of its own",
         )
+    _distinct_units(query.measures, policy.unit)
     compiled = compile_query(query, profile)
     clip, norms = _bounds(compiled, profile, bounds, norm_bounds, loosen=chosen)
     today = scope.today()
@@ -318,6 +319,25 @@ def prepare(
         store=store_identity(scope.store.url),
         ledger_delta=policy.delta,
     )
+
+
+def _distinct_units(measures: Sequence[str], unit: str) -> None:
+    """A distinct count is released with noise only when its units are the privacy unit: one
+    unit then adds at most 1 to each cell, the bound the noise is scaled for. A distinct
+    count of other units (programs when the unit is the consultant) has no such bound the
+    stores enforce: one consultant may serve any number of programs."""
+    for m in measures:
+        spec = MEASURES.get(m)
+        if spec is not None and spec.distinct_units and spec.unit != unit:
+            own = next(n for n, x in MEASURES.items() if x.distinct_units and x.unit == unit)
+            raise invalid(
+                "measures",
+                "not_the_privacy_unit",
+                f"{m} counts distinct {spec.unit}s, but the {unit} is this profile's privacy "
+                f"unit ([privacy.dp] unit = {unit!r}): a count of {spec.unit}s has no bound "
+                f"per {unit} to scale the noise for, so it cannot be released with noise; "
+                f"the state's published tables show it (suppressed), or ask for {own} instead",
+            )
 
 
 def fiscal_years_read(

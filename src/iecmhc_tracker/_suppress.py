@@ -98,6 +98,11 @@ def aggregate(
     where = _where_key(specs[0])
     filters = _filters(profile, specs)
     compiled = compile_query(Query(measures, (), dict(specs[0].where)), profile)
+    # counts of programs: one read of their own (per program, not per consultant), put in
+    # place of a count of records the consultants' read answers at no cost
+    counted = [j for j, m in enumerate(measures) if MEASURES[m].unit == "program"]
+    asked = [("*", ()) if j in counted else spec for j, spec in enumerate(compiled.measures)]
+    reach = {tuple(sorted(s.by)) for s in specs if counted and set(s.measures) & PROGRAMS}
     calls: dict[tuple[str, ...], dict[Key, CellStat]] = {}
     layouts = []
     for spec in specs:
@@ -109,10 +114,12 @@ def aggregate(
                     continue
                 if subset not in calls:
                     got = (
-                        partials.cell_stats(subset, compiled.measures, filters)
+                        partials.cell_stats(subset, asked, filters)
                         if partials is not None
-                        else store.cell_stats(UNIT, subset, compiled.measures, filters)
+                        else store.cell_stats(UNIT, subset, asked, filters)
                     )
+                    if counted:
+                        got = _with_programs(store, subset, got, counted, filters, subset in reach)
                     calls[subset] = {
                         tuple(zip(subset, map(_code, stat[0]), strict=True)): stat for stat in got
                     }
@@ -147,6 +154,33 @@ def aggregate(
             idx.append(cells.add((where, *key), zero if stat is None else stat[1:]))
         layouts.append(Layout(spec, coords, idx))
     return cells, layouts
+
+
+#: the measures counted per program (distinct programs), not per consultant
+PROGRAMS = frozenset(m for m, spec in MEASURES.items() if spec.unit == "program")
+
+
+def _with_programs(
+    store: Store,
+    dims: tuple[str, ...],
+    stats: list[CellStat],
+    at: Sequence[int],
+    filters: Mapping[str, Any],
+    read: bool,
+) -> list[CellStat]:
+    """``stats`` with the distinct count of programs in the measures ``at``: read from the
+    store once (``read``: a table publishes programs at this level), else 0 (no table shows
+    them)."""
+    count: dict[Any, int] = {}
+    if read:
+        count = {c: k for c, _, k, _, _ in store.cell_stats("program", dims, [("*", ())], filters)}
+    out: list[CellStat] = []
+    for cell, n, units, sums, tops in stats:
+        s, t = list(sums), list(tops)
+        for j in at:
+            s[j], t[j] = float(count.get(cell, 0)), 0.0
+        out.append((cell, n, units, tuple(s), tuple(t)))
+    return out
 
 
 def _where_key(spec: TableSpec) -> tuple[str, str, Any]:
@@ -301,6 +335,20 @@ def _dominance_measure(measures: Sequence[str]) -> int | None:
     return None
 
 
+def primary_programs(
+    cells: Cells, layouts: Sequence[Layout], policy: SuppressionPolicy, reasons: list[str | None]
+) -> None:
+    """A count of programs is shown only where its cell passes its thresholds (the cell's
+    reason) and it counts at least ``min_consultants`` programs itself: one or two programs
+    reached in a year would name them. Such a cell is withheld whole, as a primary cell."""
+    for lay in layouts:
+        for m in set(lay.spec.measures) & PROGRAMS:
+            j = cells.measures.index(m)
+            for g in lay.cells:
+                if reasons[g] is None and 0 < cells.sums[g][j] < policy.min_consultants:
+                    reasons[g] = "primary"
+
+
 # -- step 4: render ------------------------------------------------------------------------------
 
 
@@ -420,6 +468,7 @@ def build(
         layouts.extend(lays)
         filters.extend(_filters(profile, family) for _ in lays)
     reasons = primary(cells, profile.suppression)
+    primary_programs(cells, layouts, profile.suppression, reasons)
     fine: dict[str, tuple[FineCells, int]] = {}
     for group, fc in fine_cells(store, profile, specs, years, partials).items():
         first = len(cells)

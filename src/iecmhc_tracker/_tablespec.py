@@ -119,15 +119,68 @@ def parse_tables(
                 "of their own, apart from activity measures (a table's records are what it "
                 "counts: engagements, children or requests)",
             )
-        if None not in kinds:  # a table of fact rows reads that kind of them only
+        if kinds and None not in kinds:  # a table of fact rows reads that kind of them only
             where["kind"] = (kinds.pop(),)
         mode, epsilon = _mode(t, at)
+        if DISTINCT_PROGRAMS in measures:
+            _check_programs(name, by, where, mode, kinds, out, at)
         out.append(
             TableSpec(
                 name, str(t.get("title", name)), measures, by, where, t.get("tier"), mode, epsilon
             )
         )
     return tuple(out)
+
+
+#: the distinct count of programs, published under the rules of ``_check_programs``
+DISTINCT_PROGRAMS = "programs"
+
+
+def _check_programs(
+    name: str,
+    by: tuple[str, ...],
+    where: Mapping[str, tuple[Any, ...]],
+    mode: str,
+    kinds: set[str | None],
+    earlier: list[TableSpec],
+    at: Fail,
+) -> None:
+    """Where a count of programs may be published. A program sits in one county and one
+    region, so its counts nearly add up over places: a withheld county's programs would be
+    the year's total less the published counties'. Distinct counts over overlapping sets of
+    activities bound each other too (all kinds' programs ≤ consultation's + training's), so
+    every table publishing programs counts the same activities, and is statewide per year."""
+    if by != ("fiscal_year",):
+        raise at(
+            "measures",
+            f"table {name!r} publishes programs by {', '.join(by) or 'nothing'}; programs may "
+            'be published only statewide per fiscal year (by = ["fiscal_year"]): counts of '
+            "programs add up over places, so a withheld place's count would be the total less "
+            "the published places'",
+        )
+    if mode != "suppression":
+        raise at(
+            "measures",
+            f"table {name!r} publishes programs with mode = {mode!r}; programs are published "
+            'with suppression only (mode = "suppression"): the state\'s DP tables count '
+            "consultants as the privacy unit",
+        )
+    if kinds and None not in kinds:
+        raise at(
+            "measures",
+            f"table {name!r} counts programs among engagement or request measures; programs "
+            "count activities, so publish them in a table of activity measures",
+        )
+    for other in earlier:
+        if DISTINCT_PROGRAMS in other.measures and dict(other.where) != dict(where):
+            raise at(
+                "measures",
+                f"table {name!r} counts programs of other activities than table "
+                f"{other.name!r} (where differs); every table publishing programs must count "
+                "the same activities, since a count of programs over some activities bounds "
+                "the count over others (give both tables the same where, or drop programs "
+                "from one)",
+            )
 
 
 def _mode(t: Mapping[str, Any], at: Fail) -> tuple[str, float | None]:
