@@ -293,7 +293,15 @@ def test_funding_shows_the_children_reached_where_the_profile_publishes_them() -
         if a.kind == "consultation" and t.profile.fiscal_year(a.date) == YEAR
     )
     assert reach["Children benefiting"] == expected
-    assert "Programs reached are not counted" in data["reach_note"]
+    # distinct programs with a consultation activity in the year, counted by hand
+    programs = {
+        a.program
+        for a in acts
+        if a.kind == "consultation" and a.program and t.profile.fiscal_year(a.date) == YEAR
+    }
+    assert len(programs) >= 3
+    assert reach["Programs reached through intensive consultation"] == len(programs)
+    assert "Programs reached: distinct programs" in data["reach_note"]
 
 
 # -- a report of nobody ----------------------------------------------------------------------

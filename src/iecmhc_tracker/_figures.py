@@ -18,6 +18,9 @@ def headline_label(profile: Profile, table: Table, measure: str) -> str:
     kinds = table.where.get("kind", ())
     if measure == "activities" and kinds:
         return " and ".join(profile.code_label("kind", k) for k in kinds) + " activities"
+    if MEASURES[measure].unit == "program" and kinds:
+        named = " and ".join(profile.code_label("kind", k) for k in kinds)
+        return f"{MEASURES[measure].label} through {named.lower()}"
     label = MEASURES[measure].label
     series = table.where.get("extra.series", ())
     if series:

@@ -404,6 +404,7 @@ _REACH = (
     "families",
     "staff_influenced",
     "participants",
+    "programs",
 )
 #: the engagement measures shown among the headline totals (the rest: the outcomes block)
 _FACT_HEADLINES = ("engagements", "children_engaged")
@@ -458,17 +459,7 @@ def funding_data(
         "years": years,
         "rows": [r for r in rows if not r["reach"]],
         "reach": reached,
-        "reach_note": (
-            ""
-            if any(
-                r["label"]
-                in (MEASURES[m].label for m in ("children_benefiting", "children_engaged"))
-                for r in reached
-            )
-            else f"The {profile.label} profile publishes no count of children reached."
-        )
-        + " Programs reached are not counted in any published table: a count of distinct "
-        "programs is not among the measures the state tables can publish.",
+        "reach_note": _reach_note(profile, reached),
         "outcomes": outcome_rows(tables, years),
         "summary": (
             f"Infant and Early Childhood Mental Health Consultation in {profile.label}: "
@@ -481,6 +472,22 @@ def funding_data(
         ),
         "footnote": _footnote(profile, tables),
     }
+
+
+def _reach_note(profile: Profile, reached: Sequence[Mapping[str, Any]]) -> str:
+    """What the reach rows leave out: children, or programs, when no table publishes them."""
+    shown = {r["label"] for r in reached}
+    notes = []
+    if not shown & {MEASURES[m].label for m in ("children_benefiting", "children_engaged")}:
+        notes.append(f"The {profile.label} profile publishes no count of children reached.")
+    if any(label.startswith(MEASURES["programs"].label) for label in shown):
+        notes.append(
+            "Programs reached: distinct programs with at least one activity in the year, "
+            "statewide only."
+        )
+    else:
+        notes.append(f"The {profile.label} profile publishes no count of programs reached.")
+    return " ".join(notes)
 
 
 def funding_html(profile: Profile, data: Mapping[str, Any]) -> str:

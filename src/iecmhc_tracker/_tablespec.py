@@ -119,11 +119,12 @@ def parse_tables(
                 "of their own, apart from activity measures (a table's records are what it "
                 "counts: engagements, children or requests)",
             )
-        if kinds and None not in kinds:  # a table of fact rows reads that kind of them only
+        facts = bool(kinds) and None not in kinds
+        if facts:  # a table of fact rows reads that kind of them only
             where["kind"] = (kinds.pop(),)
         mode, epsilon = _mode(t, at)
         if DISTINCT_PROGRAMS in measures:
-            _check_programs(name, by, where, mode, kinds, out, at)
+            _check_programs(name, by, where, mode, facts, out, at)
         out.append(
             TableSpec(
                 name, str(t.get("title", name)), measures, by, where, t.get("tier"), mode, epsilon
@@ -141,7 +142,7 @@ def _check_programs(
     by: tuple[str, ...],
     where: Mapping[str, tuple[Any, ...]],
     mode: str,
-    kinds: set[str | None],
+    facts: bool,
     earlier: list[TableSpec],
     at: Fail,
 ) -> None:
@@ -165,7 +166,7 @@ def _check_programs(
             'with suppression only (mode = "suppression"): the state\'s DP tables count '
             "consultants as the privacy unit",
         )
-    if kinds and None not in kinds:
+    if facts:
         raise at(
             "measures",
             f"table {name!r} counts programs among engagement or request measures; programs "
