@@ -17,8 +17,10 @@ Decisions, kept deliberately simple:
   published next to a withheld hours total would narrow it.
 - Every withheld cell is protected (primary *and* complementary cells and withheld margins):
   the attacker's feasible interval must cover ``value ± max(protection × value, min_count)``
-  (clamped at 0) in every additive measure. Distinct counts (``consultants``) are not
-  additive; they follow the pattern but are not part of the linear audit.
+  (clamped at 0) in every additive measure. Distinct counts (``consultants``, ``programs``)
+  are not additive; they follow the pattern but are not part of the linear audit. Programs
+  are published statewide per fiscal year only (``_tablespec``), read once per release, and a
+  cell counting fewer than ``min_consultants`` programs is withheld as primary.
 - A table with k dimensions publishes every margin (all totals over any subset of its
   dimensions): row, column and grand totals for 2 dimensions, the 2- and 1-dimensional
   margins and grand total for 3.

@@ -199,3 +199,19 @@ def test_programs_are_refused_in_dp_queries_unless_the_program_is_the_unit(tmp_p
     with pytest.raises(it.ValidationError, match="privacy unit"):
         lab.release(it.Query(measures=["programs"], by=["fiscal_year"]), epsilon=0.5)
     assert lab.budget[2027].remaining == lab.budget[2027].allotment  # nothing charged
+
+
+def test_programs_are_released_with_noise_when_the_program_is_the_unit(tmp_path: Path) -> None:
+    profile = crafted(tmp_path, BY_KIND + '\n[privacy.dp]\nunit = "program"\n')
+    tracker = it.Tracker.open("memory://", profile, today=lambda: TODAY)
+    acts = busy_year(2027)
+    tracker.record_many(acts)
+    rel = tracker.as_researcher("analyst").release(
+        it.Query(measures=["programs"], by=["fiscal_year"], where={"kind": ["consultation"]}),
+        epsilon=1.0,
+    )
+    assert rel.metadata["unit"] == "program"
+    # one program adds at most 1 to each cell: a distinct count of the unit
+    # one program adds at most 1 to each of the three fiscal years' cells
+    assert rel.metadata["bounds"] == {"programs": 1.0}
+    assert rel.metadata["sensitivity"]["programs"] == pytest.approx(3.0)
