@@ -76,12 +76,12 @@ def published(url: str) -> it.Table:
 
 def test_programs_reached_is_the_count_by_hand_on_every_backend(store_url: str) -> None:
     table = published(store_url)
-    assert table.measures == ("programs",)
+    assert table.measures == ("programs", "activities")
     # FY2026: p1–p5 (not the training programs p8, p9; not the two without a program)
-    assert table.cell(2026).values == {"programs": 5.0}
+    assert table.cell(2026).values == {"programs": 5.0, "activities": 14.0}
     assert table.cell(2026).reason is None
     # FY2025 reaches two programs: fewer than min_consultants (3), so the year is withheld
-    assert table.cell(2025).values == {"programs": None}
+    assert table.cell(2025).values == {"programs": None, "activities": None}
     assert table.cell(2025).reason == "withheld"
     # statewide per year only: no total over the years
     assert table.margins == ()
@@ -140,7 +140,7 @@ def _line_of(path: Path, needle: str) -> int:
 BY_COUNTY = """
 [[tables]]
 name = "programs_by_county"
-measures = ["programs"]
+measures = ["programs", "activities"]
 by = ["county", "fiscal_year"]
 where = { kind = ["consultation"] }
 """
@@ -177,12 +177,24 @@ where = { kind = ["consultation"] }
         ),
         (
             BY_COUNTY.replace('"county", ', "")
-            .replace('["programs"]', '["programs", "engagements"]')
+            .replace('["programs", "activities"]', '["programs", "engagements"]')
             .replace('where = { kind = ["consultation"] }', ""),
             ["engagement or request measures", "activity measures"],
         ),
+        (
+            BY_COUNTY.replace('"county", ', "").replace(
+                '["programs", "activities"]', '["programs"]'
+            ),
+            ["without their activities", 'measures = ["programs", "activities"]'],
+        ),
+        (
+            BY_COUNTY.replace('"county", ', "").replace(
+                'kind = ["consultation"]', 'kind = ["consultation"], county = ["cook"]'
+            ),
+            ["filtered on county", "statewide only", "kind alone"],
+        ),
     ],
-    ids=["by_county", "more_kinds", "training", "dp", "engagements"],
+    ids=["by_county", "more_kinds", "training", "dp", "engagements", "alone", "one_county"],
 )
 def test_programs_elsewhere_are_refused_with_the_line(
     tmp_path: Path, table: str, words: list[str]
@@ -193,7 +205,9 @@ def test_programs_elsewhere_are_refused_with_the_line(
     message = str(err.value)
     for w in words:
         assert w in message, message
-    line = _line_of(path, 'measures = ["programs')
+    # a filter on a place is the where's fault; everything else the measures'
+    needle = 'county = ["cook"]' if "filtered on county" in words else 'measures = ["programs'
+    line = _line_of(path, needle)
     assert f"line {line}" in message or f":{line}" in message, message
 
 

@@ -124,7 +124,7 @@ def parse_tables(
             where["kind"] = (kinds.pop(),)
         mode, epsilon = _mode(t, at)
         if DISTINCT_PROGRAMS in measures:
-            _check_programs(name, by, where, mode, facts, out, at)
+            _check_programs(name, by, measures, where, mode, facts, out, at)
         out.append(
             TableSpec(
                 name, str(t.get("title", name)), measures, by, where, t.get("tier"), mode, epsilon
@@ -140,6 +140,7 @@ DISTINCT_PROGRAMS = "programs"
 def _check_programs(
     name: str,
     by: tuple[str, ...],
+    measures: tuple[str, ...],
     where: Mapping[str, tuple[Any, ...]],
     mode: str,
     facts: bool,
@@ -150,7 +151,11 @@ def _check_programs(
     region, so its counts nearly add up over places: a withheld county's programs would be
     the year's total less the published counties'. Distinct counts over overlapping sets of
     activities bound each other too (all kinds' programs ≤ consultation's + training's), so
-    every table publishing programs counts the same activities, and is statewide per year."""
+    every table publishing programs counts the same activities, and is statewide per year.
+
+    The table publishes its activities too: then the programs count sits in a cell whose
+    count of the same activities the linear audit protects (a union of kinds is linked to
+    each kind's tables), and "programs ≤ activities" says nothing the cell does not."""
     if by != ("fiscal_year",):
         raise at(
             "measures",
@@ -171,6 +176,22 @@ def _check_programs(
             "measures",
             f"table {name!r} counts programs among engagement or request measures; programs "
             "count activities, so publish them in a table of activity measures",
+        )
+    if "activities" not in measures:
+        raise at(
+            "measures",
+            f'table {name!r} publishes programs without their activities; add "activities" '
+            'to its measures (measures = ["programs", "activities"]): a count of programs '
+            "bounds the activities it counts, so those must be a published, protected cell "
+            "of the same table",
+        )
+    places = sorted(k for k in where if k != "kind")
+    if places:
+        raise at(
+            "where",
+            f"table {name!r} publishes programs filtered on {', '.join(places)}; programs are "
+            "published statewide only, so their table may filter on kind alone (a place's "
+            "count of programs would add up with the others', and would read as the state's)",
         )
     for other in earlier:
         if DISTINCT_PROGRAMS in other.measures and dict(other.where) != dict(where):
