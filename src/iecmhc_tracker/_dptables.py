@@ -22,6 +22,11 @@ cells has its own (``margin_half_width``): the least of a Chernoff bound on the 
 independent Laplace draws and ``k`` times the single-draw half-width at level ``1 − 0.05/k``.
 Clamping moves a value only towards the non-negative truth, so ``value ± half_width`` (cut at
 0) still holds the bounded total with probability at least 95 %.
+
+A to-date table (``to_date = true``, see ``_todate``) reads only the current fiscal year and
+the one before, each from its first day to the end of the last complete month (a ``date_in``
+filter), and is charged on those two fiscal years only. In the first month of a fiscal year
+it reads and charges nothing and is published empty with a note.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from ._scope import Scope
 from ._suppress import domain, label, per_year
 from ._table import Table, TableCell
 from ._tablespec import TableSpec
+from ._todate import ToDate, to_date
 
 LEVEL = 0.95
 POSTPROCESS = ("clamp", "round")
@@ -57,9 +63,13 @@ def release_dp_table(
     profile = scope.profile
     policy = profile.dp
     assert spec.epsilon is not None, "a dp table has an epsilon (checked at profile load)"
-    prep = prepare(
-        scope, Query(list(spec.measures), list(spec.by), dict(spec.where)), epsilon=spec.epsilon
-    )
+    where: dict[str, Any] = dict(spec.where)
+    window = to_date(profile, scope.today()) if spec.to_date else None
+    if window is not None:
+        if window.through is None:  # the first month of a fiscal year: nothing to compare
+            return _not_yet(scope, spec, window, data=data, generated_at=generated_at)
+        where |= {"fiscal_year": list(window.fiscal_years), "date_in": window.filter}
+    prep = prepare(scope, Query(list(spec.measures), list(spec.by), where), epsilon=spec.epsilon)
     # exact totals are read before the charge (a storage failure then costs nothing)
     vectors = prep.bounded(scope)
     parts = partitions(prep.data_years)
@@ -77,7 +87,7 @@ def release_dp_table(
     # noise is drawn only after the charge has been committed
     noisy = prep.plan.run(vectors)
     by_key = [dict(zip(prep.keys, vec, strict=True)) for vec in noisy]
-    years = prep.years
+    years = window.fiscal_years if window is not None else prep.years
     dims = tuple(spec.by)
     doms = [
         [v for v in domain(profile, d, years) if v in {k[i] for k in prep.keys}]
@@ -132,6 +142,7 @@ def release_dp_table(
         "postprocess": list(POSTPROCESS),
         "note": None,
         "stale": False,
+        "to_date": window.to_json() if window is not None else None,
     }
     return Table(
         name=spec.name,
@@ -149,6 +160,47 @@ def release_dp_table(
         data_version=data,
         mode="dp",
         dp=meta,
+    )
+
+
+def _not_yet(
+    scope: Scope, spec: TableSpec, window: ToDate, *, data: str, generated_at: dt.datetime
+) -> Table:
+    """A to-date table in the first month of a fiscal year: no complete month to compare, so
+    nothing is read, charged or noised; the table is published empty, with a note."""
+    profile = scope.profile
+    start, _ = profile.fiscal_year_bounds(window.current)
+    note = (
+        f"FY{window.current} began on {start.day} {start:%B %Y}: the comparison with the "
+        f"same months of FY{window.current - 1} starts once its first month is complete."
+    )
+    return Table(
+        name=spec.name,
+        title=spec.title,
+        profile=profile.name,
+        profile_label=profile.label,
+        measures=tuple(spec.measures),
+        dims=tuple(spec.by),
+        where=dict(spec.where),
+        policy=profile.suppression,
+        generated_at=generated_at,
+        fiscal_years=(),
+        cells=(),
+        margins=(),
+        data_version=data,
+        mode="dp",
+        dp={
+            "epsilon": spec.epsilon,
+            "charged_epsilon": 0.0,
+            "charged_to": STATE_ACCOUNT,
+            "charged_fiscal_years": [],
+            "half_width": {},
+            "margin_half_width": [],
+            "level": LEVEL,
+            "note": note,
+            "stale": False,
+            "to_date": window.to_json(),
+        },
     )
 
 

@@ -1,17 +1,20 @@
 """Figures the state's pages derive from published tables: a measure's total for one fiscal
 year, referrals per 100 consultation activities, and hours by fiscal year with the current year
-to date. Only published (protected) values go in, so every figure is post-processing of what the
+to date beside the same months of the year before (from a to-date DP table, or a table by
+quarter). Only published (protected) values go in, so every figure is post-processing of what the
 state may already see."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from typing import Any
 
 from ._measures import MEASURES
 from ._profile import Profile
 from ._table import Table
+from ._todate import ToDate
 
 
 def headline_label(profile: Profile, table: Table, measure: str) -> str:
@@ -84,12 +87,26 @@ def _day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def is_to_date(table: Table) -> bool:
+    """Whether ``table`` is a to-date DP table (``to_date = true`` in the profile)."""
+    return bool((table.dp or {}).get("to_date"))
+
+
 def fiscal_year_trend(
     profile: Profile, tables: Sequence[Table], today: dt.date | None
 ) -> tuple[str, list[list[Any]], str]:
     """Hours per fiscal year: complete years, then the current year to date beside the same
-    months of the year before (from a published table by quarter, when the profile has one)."""
-    table = next((t for t in tables if "fiscal_year" in t.dims and "hours" in t.measures), None)
+    months of the year before. The comparison comes from the profile's to-date DP table when
+    it has one (each bar with its 95 % half-width as a fourth item), else from a published
+    table by quarter; without either, the current year's bar stands alone."""
+    table = next(
+        (
+            t
+            for t in tables
+            if "fiscal_year" in t.dims and "hours" in t.measures and not is_to_date(t)
+        ),
+        None,
+    )
     if table is None:
         return "", [], ""
     title = f"{headline_label(profile, table, 'hours')} by fiscal year"
@@ -99,9 +116,85 @@ def fiscal_year_trend(
     ]
     while len(items) > 1 and items[0][1] == 0:  # years before any activity
         items.pop(0)
-    note = ""
     if current is None or today is None or current not in table.fiscal_years:
-        return title, items, note
+        return title, items, ""
+    dp_table = next(
+        (
+            t
+            for t in tables
+            if is_to_date(t) and "hours" in t.measures and dict(t.where) == dict(table.where)
+        ),
+        None,
+    )
+    if dp_table is not None:
+        window = ToDate.from_json((dp_table.dp or {})["to_date"])
+        if window.current == current:
+            return title, *_noisy_comparison(profile, items, table, dp_table, window, today)
+    return title, *_quarter_comparison(profile, items, table, tables, current, today)
+
+
+def _noisy_comparison(
+    profile: Profile,
+    items: list[list[Any]],
+    table: Table,
+    dp_table: Table,
+    window: ToDate,
+    today: dt.date,
+) -> tuple[list[list[Any]], str]:
+    """The current year to the end of its last complete month beside the same months of the
+    year before, both from the to-date DP table (noisy, with their half-widths)."""
+    current = window.current
+    if window.through is None:  # the first month of the year: nothing to compare yet
+        items.append(
+            [
+                f"FY{current} to date (through {_day(today)})",
+                year_total(table, "hours", current),
+                "partial",
+            ]
+        )
+        note = (
+            f"FY{current} is not over: its bar holds the year to date only. The same months "
+            f"of FY{current - 1} appear beside it once its first month is complete."
+        )
+        return items, note
+    meta = dp_table.dp or {}
+    exact = (meta.get("half_width") or {}).get("hours")
+    half = math.ceil(exact) if exact is not None else None  # whole hours, rounded up
+    start, _ = profile.fiscal_year_bounds(current)
+    through = window.through
+    months = f"{start:%B}" if start.month == through.month else f"{start:%B}–{through:%B}"
+    for year, _, _ in window.spans:
+        value = year_total(dp_table, "hours", year)
+        if year == current:
+            items.append([f"FY{year} to date (through {_day(through)})", value, "partial", half])
+        else:
+            items.append([f"FY{year}, {months}", value, "compare", half])
+    note = (
+        f"FY{current} is not over: it is shown to the end of its last complete month, beside "
+        f"the same months of FY{current - 1}. These two bars have random noise added to "
+        "protect privacy (differential privacy)"
+        + (
+            f": each lies within ±{half:,.0f} hours of the true total, 95 % of the time"
+            if half
+            else ""
+        )
+        + ". Complete years are exact totals."
+    )
+    if meta.get("note"):
+        note += f" {meta['note']}"
+    return items, note
+
+
+def _quarter_comparison(
+    profile: Profile,
+    items: list[list[Any]],
+    table: Table,
+    tables: Sequence[Table],
+    current: int,
+    today: dt.date,
+) -> tuple[list[list[Any]], str]:
+    """The current year to its last complete quarter beside the same quarters of the year
+    before, from a published (suppressed) table by quarter when the profile has one."""
     by_quarter = next(
         (
             t
@@ -130,21 +223,20 @@ def fiscal_year_trend(
             f"FY{current} is not over: it is shown to the end of its last complete quarter, "
             f"beside the same months of FY{current - 1}."
         )
-    else:
-        items.append(
-            [
-                f"FY{current} to date (through {_day(today)})",
-                year_total(table, "hours", current),
-                "partial",
-            ]
-        )
-        note = f"FY{current} is not over: its bar holds the year to date only. " + (
-            "The same months of the year before appear once its first quarter is complete."
-            if by_quarter is not None
-            else "This profile publishes no table by quarter to set the same months "
-            f"of FY{current - 1} beside it."
-        )
-    return title, items, note
+        return items, note
+    items.append(
+        [
+            f"FY{current} to date (through {_day(today)})",
+            year_total(table, "hours", current),
+            "partial",
+        ]
+    )
+    note = f"FY{current} is not over: its bar holds the year to date only. " + (
+        "The same months of the year before appear once its first quarter is complete."
+        if by_quarter is not None
+        else f"This profile publishes no table to set the same months of FY{current - 1} beside it."
+    )
+    return items, note
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:

@@ -24,6 +24,7 @@ from ._profile import Profile
 from ._query import CompiledQuery, Query, compile_query, public_keys
 from ._scope import Scope
 from ._unitcells import UnitCells
+from .stores.contract import date_ranges
 
 #: dimensions every valid row carries with a value from the public lists (required or derived
 #: from the validated date)
@@ -344,7 +345,8 @@ def fiscal_years_read(
     compiled: CompiledQuery, profile: Profile, years: Sequence[int]
 ) -> tuple[int, ...]:
     """The fiscal years of data a query reads: of ``years`` (the profile's start to today),
-    those its ``fiscal_year`` filter keeps and its ``date_from``/``date_to`` overlap."""
+    those its ``fiscal_year`` filter keeps, its ``date_from``/``date_to`` overlap and (with a
+    ``date_in`` filter) at least one of its ranges overlaps."""
     read = set(years)
     f = compiled.filters
     wanted = f.get("fiscal_year")
@@ -356,6 +358,16 @@ def fiscal_years_read(
     if "date_to" in f:
         last = dt.date.fromisoformat(str(f["date_to"]))
         read = {y for y in read if profile.fiscal_year_bounds(y)[0] <= last}
+    if "date_in" in f:
+        spans = date_ranges(f["date_in"])
+        read = {
+            y
+            for y in read
+            if any(
+                lo <= profile.fiscal_year_bounds(y)[1] and profile.fiscal_year_bounds(y)[0] <= hi
+                for lo, hi in spans
+            )
+        }
     return tuple(sorted(read))
 
 

@@ -75,6 +75,7 @@ SHAPE: dict[str, Any] = {
             "tier": LEAF,
             "mode": LEAF,
             "epsilon": LEAF,
+            "to_date": LEAF,
         }
     ],
     "privacy": {

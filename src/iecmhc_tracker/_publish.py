@@ -10,6 +10,17 @@ charged again). On changed data each is noised and charged anew on the state's a
 a fiscal year it reads has not enough left, the table's last recorded release is served
 again with a note saying so (or, if it was never released, ``BudgetExceeded`` names it and
 the year).
+
+A to-date DP table (``to_date = true``) is released anew only when its cutoff moves (the end
+of the last complete month: once a month), never because the data changed: on the same
+cutoff its recorded release is served at no cost, so the state is charged for it at most once
+a month (eleven times a fiscal year, since the first month has no complete month). Each
+release is charged on the two fiscal years it reads, so one fiscal year of data carries at
+most 22 such charges (11 while it is current, 11 while it is the year before). Two
+consecutive releases differ by one month of noisy totals: that difference is covered by the
+charge of each release, which the ledger composes. Publishing with DP tables runs under the
+scope's lock (the release cache's, shared by the processes on one cache directory), so two
+processes publishing at once charge once.
 """
 
 from __future__ import annotations
@@ -20,12 +31,13 @@ from typing import Any
 
 import attrs
 
-from ._cache import canonical_key
+from ._cache import canonical_key, store_identity
 from ._dptables import release_dp_table
 from ._errors import BudgetExceeded
 from ._scope import Scope
 from ._suppress import release_tables
 from ._table import Coords, Table
+from ._todate import to_date
 
 
 def tables_digest(scope: Scope) -> str:
@@ -42,22 +54,56 @@ def tables_digest(scope: Scope) -> str:
 
 def dp_specs(scope: Scope) -> dict[str, str]:
     """Each DP table's spec, named: a recorded DP release is served only for the same spec."""
-    return {
-        s.name: canonical_key(
-            {"measures": list(s.measures), "by": list(s.by), "where": s.where, "epsilon": s.epsilon}
-        )[:20]
-        for s in scope.profile.tables
-        if s.mode == "dp"
-    }
+    out: dict[str, str] = {}
+    for s in scope.profile.tables:
+        if s.mode != "dp":
+            continue
+        spec: dict[str, Any] = {
+            "measures": list(s.measures),
+            "by": list(s.by),
+            "where": s.where,
+            "epsilon": s.epsilon,
+        }
+        if s.to_date:
+            spec["to_date"] = True
+        out[s.name] = canonical_key(spec)[:20]
+    return out
+
+
+def cutoffs(scope: Scope) -> dict[str, str | None]:
+    """Each to-date table's cutoff today (the last day it counts; ``None`` in the first
+    month of a fiscal year): it is released anew only when this changes."""
+    today = scope.today()
+    out: dict[str, str | None] = {}
+    for s in scope.profile.tables:
+        if s.to_date:
+            through = to_date(scope.profile, today).through
+            out[s.name] = through.isoformat() if through else None
+    return out
 
 
 def publish(scope: Scope, data: str) -> dict[str, Table]:
     """The profile's tables on the store's data (named by the digest ``data``): the recorded
-    release when there is one for this data, else a new one, recorded."""
+    release when there is one for this data, else a new one, recorded. With DP tables the
+    whole is done under the scope's lock, so that two processes publishing at once charge
+    the state once: the second finds the first's release recorded."""
+    if not any(s.mode == "dp" for s in scope.profile.tables):
+        return _publish(scope, data)
+    with scope.lock(f"publish:{store_identity(scope.store.url)}:{tables_digest(scope)}"):
+        return _publish(scope, data)
+
+
+def _publish(scope: Scope, data: str) -> dict[str, Table]:
     digest = tables_digest(scope)
     earlier = [p["entry"] for p in scope.store.publications() if p["entry"].get("tables") == digest]
     specs_now = dp_specs(scope)
-    if earlier and earlier[-1]["data"] == data and earlier[-1].get("dp", {}) == specs_now:
+    cut_now = cutoffs(scope)
+    if (
+        earlier
+        and earlier[-1]["data"] == data
+        and earlier[-1].get("dp", {}) == specs_now
+        and earlier[-1].get("dp_cutoff", {}) == cut_now
+    ):
         return {name: Table.from_dict(t) for name, t in earlier[-1]["released"].items()}
     withheld: set[tuple[str, Coords]] = {
         (name, tuple(coords)) for e in earlier for name, coords in e["withheld"]
@@ -83,15 +129,37 @@ def publish(scope: Scope, data: str) -> dict[str, Table]:
     # DP tables last: their charge is committed only once everything else was computed
     for spec in specs:
         if spec.mode == "dp":
+            key = specs_now[spec.name]
+            same = [e for e in earlier if e.get("dp", {}).get(spec.name) == key]
+            if spec.to_date:
+                # re-released only when its cutoff moves (a new month), not on new data
+                month = [
+                    e
+                    for e in same
+                    if e.get("dp_cutoff", {}).get(spec.name, "-") == cut_now[spec.name]
+                ]
+                recorded = _recorded(spec.name, month)
+                if recorded is not None:
+                    tables[spec.name] = recorded
+                    continue
             try:
                 tables[spec.name] = release_dp_table(scope, spec, data=data, generated_at=at)
             except BudgetExceeded as exc:
-                key = specs_now[spec.name]
-                same = [e for e in earlier if e.get("dp", {}).get(spec.name) == key]
                 tables[spec.name] = _last_release(spec.name, same, exc)
     tables = {s.name: tables[s.name] for s in specs}
-    scope.store.publish({**_entry(digest, data, tables, audit), "dp": specs_now})
+    scope.store.publish(
+        {**_entry(digest, data, tables, audit), "dp": specs_now, "dp_cutoff": cut_now}
+    )
     return tables
+
+
+def _recorded(name: str, earlier: Sequence[Mapping[str, Any]]) -> Table | None:
+    """The DP table's latest recorded release among ``earlier``, as it was published."""
+    for entry in reversed(earlier):
+        recorded = entry["released"].get(name)
+        if recorded is not None and recorded["metadata"].get("mode") == "dp":
+            return Table.from_dict(recorded)
+    return None
 
 
 def _shown(earlier: Sequence[Mapping[str, Any]]) -> dict[tuple[str, Coords], dict[str, Any]]:
@@ -112,17 +180,15 @@ def _shown(earlier: Sequence[Mapping[str, Any]]) -> dict[tuple[str, Coords], dic
 def _last_release(name: str, earlier: Sequence[Mapping[str, Any]], exc: BudgetExceeded) -> Table:
     """The DP table's last recorded release, with a note that it is not of the current data;
     ``exc`` again when there is none."""
-    for entry in reversed(earlier):
-        recorded = entry["released"].get(name)
-        if recorded is not None and recorded["metadata"].get("mode") == "dp":
-            table = Table.from_dict(recorded)
-            when = table.generated_at.strftime("%Y-%m-%d")
-            note = (
-                f"Not updated: the state's privacy budget on {exc.partition} data is spent, so "
-                f"this is the release of {when}, before the latest data."
-            )
-            return attrs.evolve(table, dp={**(table.dp or {}), "note": note, "stale": True})
-    raise exc
+    table = _recorded(name, earlier)
+    if table is None:
+        raise exc
+    when = table.generated_at.strftime("%Y-%m-%d")
+    note = (
+        f"Not updated: the state's privacy budget on {exc.partition} data is spent, so "
+        f"this is the release of {when}, before the latest data."
+    )
+    return attrs.evolve(table, dp={**(table.dp or {}), "note": note, "stale": True})
 
 
 def _entry(

@@ -20,6 +20,7 @@ from ._errors import Forbidden, Problem, ValidationError
 from ._measures import FACT_KINDS, MEASURES
 from ._profile import Profile
 from .stores import Cell, Filters, MeasureSpec
+from .stores.contract import date_ranges
 
 #: Fields that identify people or sites: never grouped on or filtered by in an aggregate.
 ID_FIELDS: frozenset[str] = frozenset(
@@ -42,7 +43,8 @@ class Query:
     """``Query(measures=["hours"], by=["county"], where={"fiscal_year": 2025})``.
 
     ``where`` maps a dimension (or ``extra.NAME`` for a profile's extra field) to one value
-    or a list of values; ``date_from`` / ``date_to`` (ISO dates) bound the activity date.
+    or a list of values; ``date_from`` / ``date_to`` (ISO dates) bound the activity date, and
+    ``date_in`` (``[[from, to], ...]``, inclusive ISO dates) keeps activities in any range.
     """
 
     measures: tuple[str, ...] = attrs.field(converter=_tuple)
@@ -130,6 +132,12 @@ def compile_query(query: Query, profile: Profile) -> CompiledQuery:
                 filters[key] = dt.date.fromisoformat(str(value)).isoformat()
             except ValueError:
                 problems.append(Problem(f"where.{key}", "date", "must be an ISO date YYYY-MM-DD"))
+            continue
+        if key == "date_in":
+            try:
+                filters[key] = [[lo.isoformat(), hi.isoformat()] for lo, hi in date_ranges(value)]
+            except ValueError as exc:
+                problems.append(Problem("where.date_in", "date", str(exc)))
             continue
         if key.startswith("extra."):
             name = key[len("extra.") :]

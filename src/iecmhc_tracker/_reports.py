@@ -23,6 +23,7 @@ from ._figures import (
     fiscal_year_trend,
     headline_label,
     in_profile_order,
+    is_to_date,
     rate_sources,
     referral_rate,
     year_rate,
@@ -306,7 +307,9 @@ def dashboard_data(
 ) -> dict[str, Any]:
     """The numbers of the state dashboard for one fiscal year (suppressed tables only).
     ``today`` marks the current fiscal year as a year to date in the trend."""
-    tables = in_profile_order(profile, tables)
+    every = in_profile_order(profile, tables)
+    # a to-date table is drawn in the trend only (it holds two partial years)
+    tables = [t for t in every if not is_to_date(t)]
     tiles: list[dict[str, Any]] = []
     headlines = _headlines(tables)
     tiers: dict[str | None, list[dict[str, Any]]] = {}
@@ -355,7 +358,7 @@ def dashboard_data(
                 "value": year_rate(tables, fiscal_year),
             }
         )
-    trend_title, trend, trend_note = fiscal_year_trend(profile, tables, today)
+    trend_title, trend, trend_note = fiscal_year_trend(profile, every, today)
     ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
     return {
         "profile": profile.label,
@@ -364,6 +367,8 @@ def dashboard_data(
         "trend": trend,
         "trend_title": trend_title,
         "trend_note": trend_note,
+        # the to-date bars carry noise: their 95 % half-widths get a column of their own
+        "trend_margins": any(len(item) > 3 and item[3] is not None for item in trend),
         "tiers": [
             {"name": profile.code_label("tier", t) if t else None, "tables": b} for t, b in ordered
         ],
@@ -418,7 +423,7 @@ def funding_data(
     """Statewide totals per fiscal year, up to five years to ``through`` (the last complete
     year), with the change over the latest year and who was reached. Years before any
     activity are left out. Every number comes from the published (protected) tables."""
-    tables = in_profile_order(profile, tables)
+    tables = [t for t in in_profile_order(profile, tables) if not is_to_date(t)]
     years: list[int] = sorted(
         {y for t in tables for y in t.fiscal_years if through is None or y <= through}
     )

@@ -6,8 +6,10 @@ store, the profile and two write functions, never on :class:`Tracker` (which imp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 import attrs
@@ -15,6 +17,12 @@ import attrs
 from ._model import Activity
 from ._profile import Profile
 from .stores import Store
+
+
+def no_lock(key: str) -> AbstractContextManager[None]:
+    """A lock that holds nothing (a scope without a release cache)."""
+    return contextlib.nullcontext()
+
 
 #: what ``record`` and ``check`` take: an Activity, or a mapping ``Activity.from_dict`` reads
 Record = Activity | Mapping[str, Any]
@@ -32,3 +40,5 @@ class Scope:
     check: Callable[[Record], Activity]
     #: validate and store one activity
     record: Callable[[Record], Activity]
+    #: a named lock held across processes sharing the release cache (check, charge, record)
+    lock: Callable[[str], AbstractContextManager[None]] = no_lock

@@ -3,6 +3,8 @@
 ``mode = "suppression"`` (the default) releases exact numbers with small cells withheld;
 ``mode = "dp"`` releases every cell with differential-privacy noise and withholds nothing,
 charged ``epsilon`` (a key of the table) on the state's account per fiscal year of data.
+A ``dp`` table by fiscal year may say ``to_date = true``: it then counts the current fiscal
+year to date beside the same months of the year before (``_todate``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class TableSpec:
     mode: str = "suppression"
     #: a ``dp`` table's ε, charged on every fiscal year of data it reads at each new release
     epsilon: float | None = None
+    #: the current fiscal year to date beside the same months of the year before (``_todate``)
+    to_date: bool = False
 
 
 #: (key, message) -> ProfileError: locates ``key`` in the table being read
@@ -125,9 +129,18 @@ def parse_tables(
         mode, epsilon = _mode(t, at)
         if DISTINCT_PROGRAMS in measures:
             _check_programs(name, by, measures, where, mode, facts, out, at)
+        todate = _to_date(t, at, mode, by, where)
         out.append(
             TableSpec(
-                name, str(t.get("title", name)), measures, by, where, t.get("tier"), mode, epsilon
+                name,
+                str(t.get("title", name)),
+                measures,
+                by,
+                where,
+                t.get("tier"),
+                mode,
+                epsilon,
+                todate,
             )
         )
     return tuple(out)
@@ -203,6 +216,42 @@ def _check_programs(
                 "the count over others (give both tables the same where, or drop programs "
                 "from one)",
             )
+
+
+def _to_date(
+    t: Mapping[str, Any],
+    at: Fail,
+    mode: str,
+    by: tuple[str, ...],
+    where: Mapping[str, tuple[Any, ...]],
+) -> bool:
+    """``to_date = true``: the table counts the current fiscal year to date and the same
+    months of the year before. It must be a DP table by fiscal year."""
+    todate = t.get("to_date", False)
+    if not isinstance(todate, bool):
+        raise at("to_date", f"must be true or false, not {todate!r}")
+    if not todate:
+        return False
+    if mode != "dp":
+        raise at(
+            "to_date",
+            'a to-date table must have mode = "dp" (and its epsilon): it is released again '
+            "each month, and only the noise of a DP release keeps the months it adds private; "
+            'add mode = "dp" and epsilon = 0.2, say',
+        )
+    if "fiscal_year" not in by:
+        raise at(
+            "to_date",
+            "a to-date table compares fiscal years, so its by must include fiscal_year, "
+            'e.g. by = ["fiscal_year"]',
+        )
+    if "fiscal_year" in where or "quarter" in by or "quarter" in where:
+        raise at(
+            "to_date",
+            "a to-date table chooses its own fiscal years and months; "
+            "leave fiscal_year and quarter out of its where, and quarter out of its by",
+        )
+    return True
 
 
 def _mode(t: Mapping[str, Any], at: Fail) -> tuple[str, float | None]:

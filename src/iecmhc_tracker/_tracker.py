@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, overload
 
@@ -365,7 +366,18 @@ class Tracker:
                 self.profile,
                 FactStore(self.store, self.profile, self._today),
             )
-        return Scope(held[2], self.profile, self._today, self.check, self._record_activity)
+        return Scope(
+            held[2], self.profile, self._today, self.check, self._record_activity, self._lock
+        )
+
+    def _lock(self, key: str) -> AbstractContextManager[None]:
+        """The release cache's lock on ``key``: across the processes sharing the cache."""
+        return self._cache().lock(key)
+
+    def _cache(self) -> ReleaseCache:
+        if self._release_cache is None:
+            self._release_cache = ReleaseCache.for_store(self.store.url, self._cache_dir)
+        return self._release_cache
 
     def as_consultant(self, consultant: str) -> ConsultantView:
         return ConsultantView(self.scope, consultant)
@@ -382,6 +394,4 @@ class Tracker:
         ``"an-1"``): releases only, never rows, on a budget per fiscal year of data from the
         profile. Releases are cached in ``cache_dir`` (by default beside a SQLite file, or
         under the user cache directory for server URLs)."""
-        if self._release_cache is None:
-            self._release_cache = ReleaseCache.for_store(self.store.url, self._cache_dir)
-        return ResearcherSession(self.scope, analyst, self._release_cache)
+        return ResearcherSession(self.scope, analyst, self._cache())

@@ -277,7 +277,7 @@ class StateView:
 
     def __init__(self, scope: Scope) -> None:
         self.__scope = scope
-        self.__cache: tuple[int, dict[str, Table]] | None = None
+        self.__cache: tuple[tuple[int, dt.date], dict[str, Table]] | None = None
 
     @property
     def profile_label(self) -> str:
@@ -349,8 +349,10 @@ class StateView:
     def __all(self) -> dict[str, Table]:
         scope = self.__scope
         version = scope.store.data_version()
-        if self.__cache is None or self.__cache[0] != version:
-            self.__cache = (version, publish(scope, data_digest(scope.store.url, version)))
+        # a to-date table moves with the calendar: a new day may be a new month
+        key = (version, scope.today())
+        if self.__cache is None or self.__cache[0] != key:
+            self.__cache = (key, publish(scope, data_digest(scope.store.url, version)))
         return self.__cache[1]
 
     def __match(self, query: Query) -> tuple[str, tuple[str, ...], int | None]:

@@ -45,8 +45,12 @@ Aggregation (what every release is built on; rows never leave the store for it)
     per (unit, cell) — the distinct count of units. With ``"resource_type"`` among ``dims``
     each (row, referral) pair is a record and ``referral_total`` is that referral's count.
     ``filters`` map a dimension column to the values it may take, ``"date_from"`` /
-    ``"date_to"`` to an inclusive ISO date, and ``"extra.NAME"`` to values of an extra field
-    (matched in ``tags``). ``unit`` is ``"consultant"`` or ``"program"`` (rows without a
+    ``"date_to"`` to an inclusive ISO date, ``"date_in"`` to a list of ``[from, to]`` pairs
+    of ISO dates (inclusive ranges: a row counts when its date lies in any of them; an empty
+    list keeps no row; :func:`date_ranges` reads it), and ``"extra.NAME"`` to values of an
+    extra field (matched in ``tags``). A store that answers from totals kept per cell (no
+    dates in them) must read the rows for a ``date_in`` filter, as for ``date_from``.
+    ``unit`` is ``"consultant"`` or ``"program"`` (rows without a
     program are left out when the unit is the program).
 
 ``partial_sums(unit, dims, measures, filters) -> [(unit_id, cell, n_records, sums)]``
@@ -128,6 +132,7 @@ Every failure of the backend itself surfaces as :class:`StorageError` (or a subc
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -239,6 +244,23 @@ class Store(Protocol):
     def data_version(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def date_ranges(value: Any) -> list[tuple[dt.date, dt.date]]:
+    """A ``date_in`` filter's ranges as dates: ``[[from, to], ...]``, ISO strings or dates,
+    each inclusive. ``ValueError`` for anything else (a pair of another length, a range
+    that ends before it starts, a date that is not ISO)."""
+    if isinstance(value, str) or not isinstance(value, Sequence):
+        raise ValueError(f"date_in must be a list of [from, to] ISO date pairs, not {value!r}")
+    out: list[tuple[dt.date, dt.date]] = []
+    for pair in value:
+        if isinstance(pair, str) or not isinstance(pair, Sequence) or len(pair) != 2:
+            raise ValueError(f"date_in: each range is a [from, to] pair, not {pair!r}")
+        lo, hi = (d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d)) for d in pair)
+        if hi < lo:
+            raise ValueError(f"date_in: the range {lo} to {hi} ends before it starts")
+        out.append((lo, hi))
+    return out
 
 
 def refusal(

@@ -24,6 +24,7 @@ from .contract import (
     MeasureSpec,
     PartialSum,
     check_partitions,
+    date_ranges,
     refusal,
 )
 
@@ -365,6 +366,9 @@ def _matches(row: Row, filters: Filters) -> bool:
                 return False
         elif key == "date_to":
             if row["date"] > dt.date.fromisoformat(str(allowed)):
+                return False
+        elif key == "date_in":
+            if not any(lo <= row["date"] <= hi for lo, hi in date_ranges(allowed)):
                 return False
         elif key.startswith("extra."):
             name = key[len("extra.") :]

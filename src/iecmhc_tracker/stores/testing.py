@@ -35,6 +35,7 @@ from .._rows import to_row
 from .._synthetic import generate
 from .contract import Store
 from .memory import MemoryStore
+from .testing_dates import *  # noqa: F403 - the date_in filter's part
 from .testing_records import *  # noqa: F403 - the engagements' and requests' part
 from .testing_stamp import *  # noqa: F403  (the profile stamp's part of the suite)
 

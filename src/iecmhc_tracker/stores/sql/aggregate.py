@@ -22,7 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..contract import Cell, CellStat, Filters, MeasureSpec, PartialSum
+from ..contract import Cell, CellStat, Filters, MeasureSpec, PartialSum, date_ranges
 from . import rollup
 from .dialects import Dialect
 from .schema import Schema
@@ -53,6 +53,13 @@ def partials(
             conds.append(a.c.date >= dt.date.fromisoformat(str(allowed)))
         elif key == "date_to":
             conds.append(a.c.date <= dt.date.fromisoformat(str(allowed)))
+        elif key == "date_in":
+            conds.append(
+                sa.or_(
+                    sa.false(),
+                    *(a.c.date.between(lo, hi) for lo, hi in date_ranges(allowed)),
+                )
+            )
         elif key.startswith("extra."):
             name = key[len("extra.") :]
             conds.append(
