@@ -1,20 +1,25 @@
 """Figures the state's pages derive from published tables: a measure's total for one fiscal
 year, referrals per 100 consultation activities, and hours by fiscal year with the current year
-to date beside the same months of the year before (from a to-date DP table, or a table by
-quarter). Only published (protected) values go in, so every figure is post-processing of what the
-state may already see."""
+to date beside the same months of the year before (the year before as the state published it
+at the same point of its year, else a to-date DP table, else a table by quarter). Only
+published (protected) values go in, so every figure is post-processing of what the state may
+already see."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ._measures import MEASURES
 from ._profile import Profile
 from ._table import Table
 from ._todate import ToDate
+
+#: a table as an earlier release published it, asked by day and table name: the day that
+#: release counted to and the table, or ``None`` (``_publish.published_as_of``)
+Earlier = Callable[[dt.date, str], tuple[dt.date, Table] | None]
 
 
 def headline_label(profile: Profile, table: Table, measure: str) -> str:
@@ -93,12 +98,16 @@ def is_to_date(table: Table) -> bool:
 
 
 def fiscal_year_trend(
-    profile: Profile, tables: Sequence[Table], today: dt.date | None
+    profile: Profile,
+    tables: Sequence[Table],
+    today: dt.date | None,
+    earlier: Earlier | None = None,
 ) -> tuple[str, list[list[Any]], str]:
     """Hours per fiscal year: complete years, then the current year to date beside the same
-    months of the year before. The comparison comes from the profile's to-date DP table when
-    it has one (each bar with its 95 % half-width as a fourth item), else from a published
-    table by quarter; without either, the current year's bar stands alone."""
+    months of the year before. The comparison is the year before as the state published it a
+    year ago (``earlier``: exact, and nothing new is disclosed), else the profile's to-date DP
+    table (each bar with its 95 % half-width as a fourth item), else a published table by
+    quarter; without any, the current year's bar stands alone."""
     table = next(
         (
             t
@@ -118,6 +127,10 @@ def fiscal_year_trend(
         items.pop(0)
     if current is None or today is None or current not in table.fiscal_years:
         return title, items, ""
+    if earlier is not None:
+        found = earlier(year_before(today), table.name)
+        if found is not None:
+            return title, *_published_comparison(items, table, found, current, today)
     dp_table = next(
         (
             t
@@ -131,6 +144,43 @@ def fiscal_year_trend(
         if window.current == current:
             return title, *_noisy_comparison(profile, items, table, dp_table, window, today)
     return title, *_quarter_comparison(profile, items, table, tables, current, today)
+
+
+def year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier (28 February for a 29th)."""
+    return day.replace(year=day.year - 1, day=28 if (day.month, day.day) == (2, 29) else day.day)
+
+
+def _published_comparison(
+    items: list[list[Any]],
+    table: Table,
+    found: tuple[dt.date, Table],
+    current: int,
+    today: dt.date,
+) -> tuple[list[list[Any]], str]:
+    """The current year to date beside the year before as a release a year ago published it."""
+    then, published = found
+    items.append(
+        [
+            f"FY{current - 1} to date (through {_day(then)}, as published then)",
+            year_total(published, "hours", current - 1),
+            "compare",
+        ]
+    )
+    items.append(
+        [
+            f"FY{current} to date (through {_day(today)})",
+            year_total(table, "hours", current),
+            "partial",
+        ]
+    )
+    note = (
+        f"FY{current} is not over: its bar holds the year to date, beside FY{current - 1} as the "
+        f"state published it on {_day(then)}, at the same point of its year. Both are exact "
+        f"published totals; activities recorded after {_day(then)} for the months before it "
+        "are not in the earlier bar."
+    )
+    return items, note
 
 
 def _noisy_comparison(
@@ -234,7 +284,8 @@ def _quarter_comparison(
     note = f"FY{current} is not over: its bar holds the year to date only. " + (
         "The same months of the year before appear once its first quarter is complete."
         if by_quarter is not None
-        else f"This profile publishes no table to set the same months of FY{current - 1} beside it."
+        else f"FY{current - 1} is set beside it as the state published it at the same point of "
+        "its year, once a release from a year before is on record."
     )
     return items, note
 

@@ -21,6 +21,10 @@ consecutive releases differ by one month of noisy totals: that difference is cov
 charge of each release, which the ledger composes. Publishing with DP tables runs under the
 scope's lock (the release cache's, shared by the processes on one cache directory), so two
 processes publishing at once charge once.
+
+Each release records the day it counts to (``as_of``), so a page a year later can set the
+current year to date beside the year before as it was published at the same point of its
+year (``published_as_of``): a number already published, shown again, discloses nothing new.
 """
 
 from __future__ import annotations
@@ -148,7 +152,13 @@ def _publish(scope: Scope, data: str) -> dict[str, Table]:
                 tables[spec.name] = _last_release(spec.name, same, exc)
     tables = {s.name: tables[s.name] for s in specs}
     scope.store.publish(
-        {**_entry(digest, data, tables, audit), "dp": specs_now, "dp_cutoff": cut_now}
+        {
+            **_entry(digest, data, tables, audit),
+            "dp": specs_now,
+            "dp_cutoff": cut_now,
+            # the day the release counts to: a later page may set it beside the same day
+            "as_of": scope.today().isoformat(),
+        }
     )
     return tables
 
@@ -203,3 +213,24 @@ def _entry(
             [name, list(c.coords)] for name, t in tables.items() for c in t.all_cells if c.withheld
         ],
     }
+
+
+#: how far before the asked day a recorded release may be and still stand for it
+AS_OF_WINDOW = dt.timedelta(days=31)
+
+
+def published_as_of(scope: Scope, day: dt.date, name: str) -> tuple[dt.date, Table] | None:
+    """The table ``name`` as the latest recorded release counting to ``day`` or up to a
+    month before it published it, with the day that release counted to; ``None`` when no
+    release of that table was made then."""
+    found: tuple[dt.date, dict[str, Any]] | None = None
+    for publication in scope.store.publications():
+        entry = publication["entry"]
+        as_of, recorded = entry.get("as_of"), entry["released"].get(name)
+        if as_of is None or recorded is None:
+            continue
+        when = dt.date.fromisoformat(as_of)
+        # the later of two releases on one day wins (publications come in order)
+        if day - AS_OF_WINDOW <= when <= day and (found is None or when >= found[0]):
+            found = (when, recorded)
+    return None if found is None else (found[0], Table.from_dict(found[1]))

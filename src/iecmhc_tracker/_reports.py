@@ -20,6 +20,7 @@ import jinja2
 
 from ._engagement_report import outcome_rows, outcomes
 from ._figures import (
+    Earlier,
     fiscal_year_trend,
     headline_label,
     in_profile_order,
@@ -303,10 +304,15 @@ def _headlines(tables: Sequence[Table]) -> dict[str, list[str]]:
 
 
 def dashboard_data(
-    profile: Profile, tables: Sequence[Table], fiscal_year: int, today: dt.date | None = None
+    profile: Profile,
+    tables: Sequence[Table],
+    fiscal_year: int,
+    today: dt.date | None = None,
+    earlier: Earlier | None = None,
 ) -> dict[str, Any]:
     """The numbers of the state dashboard for one fiscal year (suppressed tables only).
-    ``today`` marks the current fiscal year as a year to date in the trend."""
+    ``today`` marks the current fiscal year as a year to date in the trend; ``earlier``
+    gives a table as an earlier release published it (the year before, to date)."""
     every = in_profile_order(profile, tables)
     # a to-date table is drawn in the trend only (it holds two partial years)
     tables = [t for t in every if not is_to_date(t)]
@@ -358,7 +364,7 @@ def dashboard_data(
                 "value": year_rate(tables, fiscal_year),
             }
         )
-    trend_title, trend, trend_note = fiscal_year_trend(profile, every, today)
+    trend_title, trend, trend_note = fiscal_year_trend(profile, every, today, earlier)
     ordered = sorted(tiers.items(), key=lambda kv: _TIER_ORDER.get((kv[0] or "").lower(), 9))
     return {
         "profile": profile.label,

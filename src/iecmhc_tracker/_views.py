@@ -15,7 +15,7 @@ from ._dosage import EngagementDosage, with_dosage
 from ._engagement_quantiles import engagement_quantiles
 from ._errors import ConflictError, Forbidden, NotFound, Problem, ValidationError
 from ._model import Activity
-from ._publish import publish
+from ._publish import publish, published_as_of
 from ._query import Query, compile_query
 from ._reports import (
     dashboard_data,
@@ -338,9 +338,12 @@ class StateView:
         """Headline totals and tables of one fiscal year for the dashboard (withheld values
         are ``None``)."""
         scope = self.__scope
-        return dashboard_data(
-            scope.profile, list(self.__all().values()), fiscal_year, scope.today()
-        )
+        tables = list(self.__all().values())
+
+        def earlier(day: dt.date, name: str) -> tuple[dt.date, Table] | None:
+            return published_as_of(scope, day, name)
+
+        return dashboard_data(scope.profile, tables, fiscal_year, scope.today(), earlier)
 
     def dashboard_html(self, fiscal_year: int) -> str:
         """The state dashboard of one fiscal year as a self-contained HTML page."""

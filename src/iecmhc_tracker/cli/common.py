@@ -7,6 +7,8 @@ or migrate tables, and on a database without tracker tables they say so, exit 1.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -100,10 +102,12 @@ def open_tracker(
     return open_settings(s, write=write)
 
 
-def open_settings(s: Settings, *, write: bool = False) -> Tracker:
+def open_settings(
+    s: Settings, *, write: bool = False, today: Callable[[], dt.date] = dt.date.today
+) -> Tracker:
     prof = None if s.profile is None else load(s.profile)
     try:
-        return Tracker.open(s.db, prof, create=write, table_prefix=s.table_prefix)
+        return Tracker.open(s.db, prof, create=write, table_prefix=s.table_prefix, today=today)
     except (NotInitialised, ProfileMismatch) as exc:
         raise fail(exc) from None
     except (StorageError, ProfileError) as exc:

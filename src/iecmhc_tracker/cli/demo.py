@@ -11,6 +11,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .._errors import TrackerError
+from .._figures import year_before
+from .._model import Activity
+from .._record_types import AnyRecord
 from .._reports import dashboard_html, format_number, funding_data, funding_html
 from .._synthetic import generate
 from .._synthetic_engagements import generate_engagements
@@ -47,19 +50,19 @@ def demo(
 ) -> None:
     """Generate realistic synthetic activity, then write the state dashboard and print where."""
     today = dt.date.today()
+    # the tracker's clock: set back a year while the state publishes as it did then
+    clock = [today]
     s = settings(db, profile, table_prefix)
     try:
-        with open_settings(s, write=True) as tracker:
-            data = generate(
-                tracker.profile, activities, consultants=consultants, seed=seed, today=today
-            )
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("storing demo activity", total=activities)
-                result = tracker.record_many(
-                    data, batch_size=5000, progress=lambda n: bar.update(task, completed=n)
+        with open_settings(s, write=True, today=lambda: clock[0]) as tracker:
+            data = list(
+                generate(
+                    tracker.profile, activities, consultants=consultants, seed=seed, today=today
                 )
-            # engagements with their requests and weekly linked consultation (one per 20 activities:
-            # enough children per region that a year's kept-in-setting share is published)
+            )
+            # engagements with their requests and weekly linked consultation (one per 20
+            # activities: enough children per region that a year's kept-in-setting share is
+            # published)
             more = generate_engagements(
                 tracker.profile,
                 max(1, activities // 20),
@@ -67,9 +70,42 @@ def demo(
                 seed=seed,
                 today=today,
             )
-            linked = tracker.record_many([*more.engagements, *more.requests, *more.activities])
-            if not linked.ok:
-                raise fail(f"the demo's engagements were refused: {linked.rejected[0]}")
+            then = year_before(today)
+            inserted = duplicates = 0
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("storing demo activity", total=activities)
+                # the data up to a year ago first, published as the state would have then, so
+                # the dashboard sets this year to date beside the year before at that point
+                before = [a for a in data if a.date <= then]
+                phases: list[tuple[list[Activity], list[AnyRecord], int]] = [
+                    (before, [a for a in more.activities if a.date <= then], 0),
+                    (
+                        [a for a in data if a.date > then],
+                        [
+                            *more.engagements,
+                            *more.requests,
+                            *(a for a in more.activities if a.date > then),
+                        ],
+                        len(before),
+                    ),
+                ]
+                for part, linked, offset in phases:
+
+                    def moved(n: int, at: int = offset) -> None:
+                        bar.update(task, completed=at + n)
+
+                    result = tracker.record_many(part, batch_size=5000, progress=moved)
+                    inserted += result.inserted
+                    duplicates += result.duplicates
+                    done = tracker.record_many(linked)
+                    if not done.ok:
+                        raise fail(f"the demo's engagements were refused: {done.rejected[0]}")
+                    if offset == 0 and result.inserted and not result.duplicates:
+                        bar.update(task, description=f"publishing as on {then:%d %B %Y}")
+                        clock[0] = then
+                        tracker.as_state().tables()
+                        clock[0] = today
+                        bar.update(task, description="storing demo activity")
             year = tracker.profile.last_complete_fiscal_year(today)
             state = tracker.as_state()
             dashboard = state.dashboard_data(year)
@@ -82,7 +118,7 @@ def demo(
                 funding_html(tracker.profile, funding_data(tracker.profile, tables, through=year)),
                 encoding="utf-8",
             )
-            _print_headlines(tracker, dashboard, result.inserted, result.duplicates)
+            _print_headlines(tracker, dashboard, inserted, duplicates)
     except TrackerError as exc:
         raise fail(exc) from None
     except OSError as exc:
