@@ -129,7 +129,8 @@ def fiscal_year_trend(
         return title, items, ""
     if earlier is not None:
         found = earlier(year_before(today), table.name)
-        if found is not None:
+        # the same table counting the same activities (a profile may have changed since)
+        if found is not None and dict(found[1].where) == dict(table.where):
             return title, *_published_comparison(items, table, found, current, today)
     dp_table = next(
         (
