@@ -20,6 +20,7 @@ import iecmhc_tracker as it
 from browser import Page, axe_source, axe_violations, axe_why_not, chromium, why_not
 from iecmhc_tracker._reports import funding_data, funding_html
 from iecmhc_tracker.cli import app
+from todate_profile import TABLE, todate_profile
 
 TODAY = dt.date(2026, 12, 1)  # FY2027 (July start) is five months old
 YEAR = 2026
@@ -179,40 +180,29 @@ def _hours(acts: list[it.Activity], keep: Callable[[it.Activity], bool]) -> floa
 def test_the_current_fiscal_year_is_a_year_to_date(
     demo: tuple[it.Tracker, list[it.Activity]],
 ) -> None:
-    t, _ = demo
+    # Illinois ships no to-date table: the current year is its exact year to date
+    t, acts = demo
     trend = t.as_state().dashboard_data(YEAR)["trend"]
     labels = [item[0] for item in trend]
     assert "FY2027" not in labels  # never drawn as a full year
-    last = trend[-1]
-    # to the end of November, from the to-date DP table (noisy: its own published value)
-    assert last[0] == "FY2027 to date (through 30 November 2026)" and last[2] == "partial"
-    assert last[1] == t.as_state().table("hours_to_date").value("hours", 2027)
-
-
-def _without_to_date(text: str) -> str:
-    """Illinois' profile text without its to-date table."""
-    start = text.index('[[tables]]\nname = "hours_to_date"')
-    return text[:start] + text[text.index("[[tables]]", start + 1) :]
-
-
-def test_without_a_to_date_table_the_current_year_is_its_exact_year_to_date(
-    tmp_path: Path,
-) -> None:
-    from iecmhc_tracker._profile import _read
-
-    text, _ = _read("illinois")
-    path = tmp_path / "no-to-date.toml"
-    path.write_text(_without_to_date(text))
-    t = it.Tracker.open("memory://", it.load_profile(path), today=lambda: TODAY)
-    acts = list(it.generate_activities(t.profile, 3000, consultants=40, today=TODAY, seed=5))
-    t.record_many(acts)
-    trend = t.as_state().dashboard_data(YEAR)["trend"]
     last = trend[-1]
     assert last[0] == "FY2027 to date (through 1 December 2026)" and last[2] == "partial"
     fy = t.profile.fiscal_year
     assert last[1] == pytest.approx(
         _hours(acts, lambda a: a.kind == "consultation" and fy(a.date) == 2027)
     )
+
+
+def test_with_a_to_date_table_the_current_year_is_its_noisy_value(tmp_path: Path) -> None:
+    # no release of a year before is recorded, so the comparison comes from the DP table
+    t = it.Tracker.open("memory://", todate_profile(tmp_path), today=lambda: TODAY)
+    t.record_many(it.generate_activities(t.profile, 3000, consultants=40, today=TODAY, seed=5))
+    trend = t.as_state().dashboard_data(YEAR)["trend"]
+    assert "FY2027" not in [item[0] for item in trend]
+    last = trend[-1]
+    # to the end of November, from the to-date DP table (noisy: its own published value)
+    assert last[0] == "FY2027 to date (through 30 November 2026)" and last[2] == "partial"
+    assert last[1] == t.as_state().table(TABLE).value("hours", 2027)
 
 
 def test_the_portfolio_marks_the_current_year_as_to_date(
@@ -229,8 +219,8 @@ def test_the_year_to_date_sits_beside_the_same_months_a_year_before(tmp_path: Pa
     from iecmhc_tracker._profile import _read
 
     text, _ = _read("illinois")
-    # the quarter table's comparison, for a profile without a to-date table
-    text = _without_to_date(text).replace(
+    # the quarter table's comparison, for a profile without a to-date table (as shipped)
+    text = text.replace(
         "[[tables]]",
         '[[tables]]\nname = "hours_by_quarter"\ntitle = "Hours of consultation by quarter"\n'
         'measures = ["hours", "activities"]\nby = ["quarter", "fiscal_year"]\n'

@@ -224,16 +224,35 @@ def _noisy_comparison(
         f"FY{current} is not over: it is shown to the end of its last complete month, beside "
         f"the same months of FY{current - 1}. These two bars have random noise added to "
         "protect privacy (differential privacy)"
-        + (
-            f": each lies within ±{half:,.0f} hours of the true total, 95 % of the time"
-            if half
-            else ""
-        )
+        + (f": each lies within ±{half:,.0f} hours {_bounded_total(dp_table)}" if half else "")
         + ". Complete years are exact totals."
     )
     if meta.get("note"):
         note += f" {meta['note']}"
     return items, note
+
+
+def _bounded_total(dp_table: Table) -> str:
+    """What a to-date bar's interval holds: the total with each unit's hours counted up to
+    the profile's bound (the clipped total the noise is added to), not the true total."""
+    meta = dp_table.dp or {}
+    cells = len(dp_table.cells)
+    unit = meta.get("unit") or "consultant"
+    bound = (meta.get("bounds") or {}).get("hours")
+    if bound is None:
+        return (
+            f"of the total with each {unit}'s hours counted up to the profile's bound, "
+            "95 % of the time"
+        )
+    text = f"of the total with each {unit}'s hours counted up to {bound:,g} h"
+    norm = (meta.get("norm_bounds") or {}).get("hours")
+    if meta.get("bounding") == "norm" and norm is not None:
+        # contributions are scaled down to the norm bound only when the clipped ones pass it
+        spread = cells * bound if meta.get("mechanism") == "laplace" else math.sqrt(cells) * bound
+        if norm < spread:
+            where = "year" if dp_table.dims == ("fiscal_year",) else "cell"
+            text += f" in each {where} (and scaled down where they pass {norm:,g} h together)"
+    return text + ", 95 % of the time"
 
 
 def _quarter_comparison(

@@ -356,7 +356,8 @@ def dp_note(table: Table) -> str:
     text = (
         f"Every number has random noise added (differential privacy, ε = "
         f"{meta.get('epsilon', 0):.3g}); nothing is withheld. 95 % of cells lie within "
-        f"{halves} of the true total; totals are sums of the noisy cells before rounding."
+        f"{halves} of their total with each consultant's contribution counted up to the "
+        "profile's bounds; totals are sums of the noisy cells before rounding."
     )
     return f"{text} {meta['note']}" if meta.get("note") else text
 

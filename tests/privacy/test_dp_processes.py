@@ -78,8 +78,6 @@ def _profile(tmp_path: Path, budget: float, cap: float = 4.0) -> Path:
     for key, value in (
         ("analyst_epsilon_per_fiscal_year = 2.0", f"analyst_epsilon_per_fiscal_year = {budget}"),
         ("lifetime_epsilon_per_fiscal_year = 4.0", f"lifetime_epsilon_per_fiscal_year = {cap}"),
-        # the state's to-date table keeps within the cap
-        ("state_epsilon_per_fiscal_year = 2.2", f"state_epsilon_per_fiscal_year = {min(cap, 2.2)}"),
     ):
         assert key in text
         text = text.replace(key, value)

@@ -62,13 +62,14 @@ def _truth(t: it.Tracker, table: it.Table) -> dict[tuple[object, ...], list[floa
     return {k: [vec[i] for vec in vectors] for i, k in enumerate(prep.keys)}
 
 
-def test_shipped_montana_has_a_dp_table_and_illinois_only_its_to_date_one() -> None:
+def test_shipped_montana_has_one_dp_table_and_illinois_none() -> None:
     montana, illinois = it.load_profile("montana"), it.load_profile("illinois")
     spec = montana.table(DP_TABLE)
     assert (spec.mode, spec.epsilon) == ("dp", 0.5)
     assert montana.dp.state_epsilon_per_fiscal_year >= spec.epsilon
-    assert [t.name for t in illinois.tables if t.mode == "dp"] == ["hours_to_date"]
-    assert illinois.table("hours_to_date").to_date
+    assert [t.name for t in montana.tables if t.mode == "dp"] == [DP_TABLE]
+    assert [t.name for t in illinois.tables if t.mode == "dp"] == []
+    assert illinois.dp.state_epsilon_per_fiscal_year == 0.0
 
 
 def test_a_dp_table_is_noisy_everywhere_and_withholds_nothing(tmp_path: Path) -> None:

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import subprocess
 import sys
 import textwrap
 import time
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 import iecmhc_tracker as it
 from iecmhc_tracker._accounting import STATE_ACCOUNT
-
-TABLE = "hours_to_date"
+from todate_profile import TABLE, TO_DATE_TABLE, todate_path
 
 
 class Clock:
@@ -33,16 +30,6 @@ class Clock:
 
     def set(self, day: str) -> None:
         self.day = dt.date.fromisoformat(day)
-
-
-def _illinois(tmp_path: Path, **dp_values: object) -> Path:
-    text = (resources.files("iecmhc_tracker") / "profiles" / "illinois.toml").read_text()
-    for key, value in dp_values.items():
-        text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
-        assert n == 1
-    path = tmp_path / "illinois-custom.toml"
-    path.write_text(text)
-    return path
 
 
 def _tracker(profile: it.Profile | Path | str, clock: Clock, url: str = "memory://") -> it.Tracker:
@@ -79,9 +66,9 @@ def _one(t: it.Tracker, day: str, consultant: str = "c-new") -> None:
     )
 
 
-def test_one_charge_a_month_whatever_the_data_does() -> None:
+def test_one_charge_a_month_whatever_the_data_does(tmp_path: Path) -> None:
     clock = Clock("2026-12-01")
-    t = _tracker("illinois", clock)
+    t = _tracker(todate_path(tmp_path), clock)
     state = t.as_state()
     first = state.table(TABLE)
     (charge,) = _charges(t)
@@ -112,7 +99,7 @@ def test_one_charge_a_month_whatever_the_data_does() -> None:
 
 def test_a_spent_allotment_serves_the_last_release_with_the_note(tmp_path: Path) -> None:
     # room for two releases of 0.1 on each fiscal year
-    profile = _illinois(tmp_path, state_epsilon_per_fiscal_year=0.25)
+    profile = todate_path(tmp_path, TO_DATE_TABLE, state_epsilon_per_fiscal_year=0.25)
     clock = Clock("2026-12-01")
     t = _tracker(profile, clock)
     state = t.as_state()
@@ -134,12 +121,12 @@ def test_a_spent_allotment_serves_the_last_release_with_the_note(tmp_path: Path)
     assert len(_charges(t)) == 2
 
 
-def test_an_attacker_who_writes_data_cannot_make_the_state_spend() -> None:
+def test_an_attacker_who_writes_data_cannot_make_the_state_spend(tmp_path: Path) -> None:
     # a consultant (or anyone who can record) changes the data again and again within a
     # month, hoping to get a fresh noisy release after each change: differencing two
     # releases around one change would isolate it, and each release would spend budget
     clock = Clock("2026-12-01")
-    t = _tracker("illinois", clock)
+    t = _tracker(todate_path(tmp_path), clock)
     state = t.as_state()
     before = state.table(TABLE).to_records()
     seen = set()
@@ -151,9 +138,9 @@ def test_an_attacker_who_writes_data_cannot_make_the_state_spend() -> None:
     assert t.store.spent(STATE_ACCOUNT, "FY2027") == pytest.approx(0.1, rel=1e-6)
 
 
-def test_the_first_month_is_published_empty_and_costs_nothing() -> None:
+def test_the_first_month_is_published_empty_and_costs_nothing(tmp_path: Path) -> None:
     clock = Clock("2026-07-15")
-    t = _tracker("illinois", clock)
+    t = _tracker(todate_path(tmp_path), clock)
     table = t.as_state().table(TABLE)
     assert table.cells == () and table.margins == ()
     assert "once its first month is complete" in table.metadata()["note"]
@@ -169,9 +156,9 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     import iecmhc_tracker as it
 
-    url, cache_dir, go, me, today = sys.argv[1:6]
+    url, cache_dir, go, me, today, profile = sys.argv[1:7]
     day = dt.date.fromisoformat(today)
-    t = it.Tracker.open(url, "illinois", today=lambda: day, cache_dir=cache_dir)
+    t = it.Tracker.open(url, profile, today=lambda: day, cache_dir=cache_dir)
     state = t.as_state()
     Path(go + ".ready." + me).touch()
     while not Path(go).exists():
@@ -206,12 +193,13 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def test_two_processes_publishing_at_once_charge_once(url: str, tmp_path: Path) -> None:
     today = "2026-12-01"
     clock = Clock(today)
-    _tracker("illinois", clock, url).close()
+    profile = str(todate_path(tmp_path))
+    _tracker(profile, clock, url).close()
     go = str(tmp_path / "go")
     cache = tmp_path / "cache"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CHILD, url, str(cache), go, me, today],
+            [sys.executable, "-c", CHILD, url, str(cache), go, me, today, profile],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -229,5 +217,5 @@ def test_two_processes_publishing_at_once_charge_once(url: str, tmp_path: Path) 
         assert p.returncode == 0, err
         outs.append(out.strip().splitlines()[-1])
     assert outs[0] == outs[1]  # one draw, served to both
-    with it.Tracker.open(url, "illinois", today=clock) as t:
+    with it.Tracker.open(url, profile, today=clock) as t:
         assert len(_charges(t)) == 1
