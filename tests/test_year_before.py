@@ -70,13 +70,13 @@ def test_the_year_before_to_date_is_the_release_a_year_ago() -> None:
     assert tracker.record_many(late).ok
     bars = trend(tracker)
     # 3 days x 10 consultants x 2 h, as published then (the late August entries came after)
-    assert bars["FY2026 to date (through 1 December 2025, as published then)"] == 60.0
+    assert bars["FY2026 to date, as published on 1 December 2025"] == 60.0
     assert bars["FY2027 to date (through 1 December 2026)"] == 60.0
     assert bars["FY2026"] == 60.0 + 40.0 + 10.0
     note = tracker.as_state().dashboard_data(2026)["trend_note"]
     assert "as the state published it on 1 December 2025" in note
     html = tracker.as_state().dashboard_html(2026)
-    assert "FY2026 to date (through 1 December 2025, as published then)" in html
+    assert "FY2026 to date, as published on 1 December 2025" in html
 
 
 def test_the_bar_is_a_number_that_release_published() -> None:
@@ -87,7 +87,7 @@ def test_the_bar_is_a_number_that_release_published() -> None:
     clock.day = TODAY
     assert tracker.record_many(busy(FY2027, start=1000)).ok
     bars = trend(tracker)
-    shown = bars["FY2026 to date (through 1 December 2025, as published then)"]
+    shown = bars["FY2026 to date, as published on 1 December 2025"]
     published = {
         c.values.get("hours") for t in then.values() for c in t.all_cells if "hours" in c.values
     }
@@ -103,7 +103,7 @@ def test_no_release_a_year_ago_no_comparison() -> None:
     assert tracker.record_many(busy(FY2027, start=1000)).ok
     data = tracker.as_state().dashboard_data(2026)
     labels = [row[0] for row in data["trend"]]
-    assert not any("as published then" in label for label in labels)
+    assert not any("as published on" in label for label in labels)
     assert "FY2027 to date (through 1 December 2026)" in labels
     assert "once a release from a year before is on record" in data["trend_note"]
 
@@ -118,7 +118,7 @@ def test_a_year_withheld_then_is_withheld_beside_this_year() -> None:
     clock.day = TODAY
     assert tracker.record_many(busy(FY2027, start=1000)).ok
     bars = trend(tracker)
-    assert bars["FY2026 to date (through 1 December 2025, as published then)"] is None
+    assert bars["FY2026 to date, as published on 1 December 2025"] is None
 
 
 @pytest.mark.parametrize(

@@ -163,7 +163,7 @@ def _published_comparison(
     then, published = found
     items.append(
         [
-            f"FY{current - 1} to date (through {_day(then)}, as published then)",
+            f"FY{current - 1} to date, as published on {_day(then)}",
             year_total(published, "hours", current - 1),
             "compare",
         ]
