@@ -42,6 +42,7 @@ from ._dp import MeasureNoise, half_width
 from ._errors import BudgetExceeded
 from ._measures import MEASURES
 from ._prepare import prepare
+from ._profile import Profile
 from ._query import Query
 from ._release import estimate
 from ._scope import Scope
@@ -144,13 +145,31 @@ def release_dp_table(
         "stale": False,
         "to_date": window.to_json() if window is not None else None,
     }
+    return _dp_table(
+        profile, spec, dims, years, inner, margins, meta, data=data, generated_at=generated_at
+    )
+
+
+def _dp_table(
+    profile: Profile,
+    spec: TableSpec,
+    dims: Sequence[str],
+    years: Sequence[int],
+    inner: Sequence[TableCell],
+    margins: Sequence[TableCell],
+    meta: dict[str, Any],
+    *,
+    data: str,
+    generated_at: dt.datetime,
+) -> Table:
+    """A DP table as released: the spec's names and filters, the cells, the DP metadata."""
     return Table(
         name=spec.name,
         title=spec.title,
         profile=profile.name,
         profile_label=profile.label,
         measures=tuple(spec.measures),
-        dims=dims,
+        dims=tuple(dims),
         where=dict(spec.where),
         policy=profile.suppression,
         generated_at=generated_at,
@@ -174,34 +193,19 @@ def _not_yet(
         f"FY{window.current} began on {start.day} {start:%B %Y}: the comparison with the "
         f"same months of FY{window.current - 1} starts once its first month is complete."
     )
-    return Table(
-        name=spec.name,
-        title=spec.title,
-        profile=profile.name,
-        profile_label=profile.label,
-        measures=tuple(spec.measures),
-        dims=tuple(spec.by),
-        where=dict(spec.where),
-        policy=profile.suppression,
-        generated_at=generated_at,
-        fiscal_years=(),
-        cells=(),
-        margins=(),
-        data_version=data,
-        mode="dp",
-        dp={
-            "epsilon": spec.epsilon,
-            "charged_epsilon": 0.0,
-            "charged_to": STATE_ACCOUNT,
-            "charged_fiscal_years": [],
-            "half_width": {},
-            "margin_half_width": [],
-            "level": LEVEL,
-            "note": note,
-            "stale": False,
-            "to_date": window.to_json(),
-        },
-    )
+    meta: dict[str, Any] = {
+        "epsilon": spec.epsilon,
+        "charged_epsilon": 0.0,
+        "charged_to": STATE_ACCOUNT,
+        "charged_fiscal_years": [],
+        "half_width": {},
+        "margin_half_width": [],
+        "level": LEVEL,
+        "note": note,
+        "stale": False,
+        "to_date": window.to_json(),
+    }
+    return _dp_table(profile, spec, spec.by, (), (), (), meta, data=data, generated_at=generated_at)
 
 
 def _sum(values: Mapping[tuple[Any, ...], float], coords: Sequence[Any]) -> float:
