@@ -99,7 +99,11 @@ def publish(scope: Scope, data: str) -> dict[str, Table]:
 
 def _publish(scope: Scope, data: str) -> dict[str, Table]:
     digest = tables_digest(scope)
-    earlier = [p["entry"] for p in scope.store.publications() if p["entry"].get("tables") == digest]
+    every = [p["entry"] for p in scope.store.publications()]
+    earlier = [e for e in every if e.get("tables") == digest]
+    # releases under another set of tables (before a profile migration) still bind every
+    # table they published with the same definition: what was withheld stays withheld
+    linked = [e if e.get("tables") == digest else _same_tables(e, scope) for e in every]
     specs_now = dp_specs(scope)
     cut_now = cutoffs(scope)
     if (
@@ -110,9 +114,9 @@ def _publish(scope: Scope, data: str) -> dict[str, Table]:
     ):
         return {name: Table.from_dict(t) for name, t in earlier[-1]["released"].items()}
     withheld: set[tuple[str, Coords]] = {
-        (name, tuple(coords)) for e in earlier for name, coords in e["withheld"]
+        (name, tuple(coords)) for e in linked for name, coords in e["withheld"]
     }
-    shown = _shown(earlier)
+    shown = _shown(linked)
     audit: dict[str, Any] = {}
     specs = scope.profile.tables
     suppressed = [s for s in specs if s.mode == "suppression"]
@@ -170,6 +174,37 @@ def _recorded(name: str, earlier: Sequence[Mapping[str, Any]]) -> Table | None:
         if recorded is not None and recorded["metadata"].get("mode") == "dp":
             return Table.from_dict(recorded)
     return None
+
+
+def _definition(measures: Any, dims: Any, where: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What a suppressed table counts and how it is cut, comparable across releases."""
+    cut = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in where.items()))
+    return tuple(measures), tuple(dims), cut
+
+
+def _same_tables(entry: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
+    """An earlier release under other tables, narrowed to the suppressed tables the profile
+    still publishes under the same name and definition (measures, dimensions, where)."""
+    now = {
+        s.name: _definition(s.measures, s.by, s.where)
+        for s in scope.profile.tables
+        if s.mode == "suppression"
+    }
+    keep = {
+        name
+        for name, recorded in entry["released"].items()
+        if recorded["metadata"].get("mode", "suppression") == "suppression"
+        and now.get(name)
+        == _definition(
+            recorded["metadata"]["measures"],
+            recorded["metadata"]["dimensions"],
+            recorded["metadata"]["where"],
+        )
+    }
+    return {
+        "released": {n: t for n, t in entry["released"].items() if n in keep},
+        "withheld": [[n, c] for n, c in entry["withheld"] if n in keep],
+    }
 
 
 def _shown(earlier: Sequence[Mapping[str, Any]]) -> dict[tuple[str, Coords], dict[str, Any]]:
