@@ -25,6 +25,10 @@ from ._records import (
     OPT_TEXT,
     TEXT,
     UUID,
+    c_county,
+    c_id,
+    c_program,
+    c_setting,
     from_mapping,
     iso,
 )
@@ -56,28 +60,12 @@ def _c_consultant(v: Any) -> str:
     return TEXT("consultant", v)
 
 
-def _c_county(v: Any) -> str:
-    return CODE("county", v)
-
-
 def _c_target(v: Any) -> str:
     return CODE("target", v)
 
 
 def _c_opened(v: Any) -> dt.date:
     return DATE("opened", v)
-
-
-def _c_id(v: Any) -> uuid.UUID:
-    return UUID("id", v)
-
-
-def _c_program(v: Any) -> str | None:
-    return OPT_TEXT("program", v)
-
-
-def _c_setting(v: Any) -> str | None:
-    return OPT_CODE("setting", v)
 
 
 def _c_closed(v: Any) -> dt.date | None:
@@ -128,12 +116,12 @@ class Engagement:
     """
 
     consultant: str = attrs.field(converter=_c_consultant)
-    county: str = attrs.field(converter=_c_county)
+    county: str = attrs.field(converter=c_county)
     target: str = attrs.field(converter=_c_target)
     opened: dt.date = attrs.field(converter=_c_opened)
-    id: uuid.UUID = attrs.field(factory=uuid.uuid4, converter=_c_id)
-    program: str | None = attrs.field(default=None, converter=_c_program)
-    setting: str | None = attrs.field(default=None, converter=_c_setting)
+    id: uuid.UUID = attrs.field(factory=uuid.uuid4, converter=c_id)
+    program: str | None = attrs.field(default=None, converter=c_program)
+    setting: str | None = attrs.field(default=None, converter=c_setting)
     closed: dt.date | None = attrs.field(default=None, converter=_c_closed)
     referral_source: str | None = attrs.field(default=None, converter=_c_referral_source)
     reasons: tuple[str, ...] = attrs.field(default=(), converter=_c_reasons)

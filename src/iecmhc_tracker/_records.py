@@ -45,6 +45,24 @@ def OPT_INT(field: str, value: Any) -> int | None:
     return None if _empty(value) else to_int(field, value)
 
 
+# the converters of the fields every record type has, named and typed (the attrs plugin of
+# type checkers reads only those)
+def c_id(v: Any) -> uuid.UUID:
+    return UUID("id", v)
+
+
+def c_county(v: Any) -> str:
+    return CODE("county", v)
+
+
+def c_program(v: Any) -> str | None:
+    return OPT_TEXT("program", v)
+
+
+def c_setting(v: Any) -> str | None:
+    return OPT_CODE("setting", v)
+
+
 def from_mapping(
     cls: Callable[..., T],
     label: str,

@@ -20,6 +20,10 @@ from ._records import (
     OPT_TEXT,
     OPT_UUID,
     UUID,
+    c_county,
+    c_id,
+    c_program,
+    c_setting,
     from_mapping,
     iso,
 )
@@ -48,22 +52,6 @@ def _c_received(v: Any) -> dt.date:
 
 def _c_source(v: Any) -> str:
     return CODE("source", v)
-
-
-def _c_county(v: Any) -> str:
-    return CODE("county", v)
-
-
-def _c_id(v: Any) -> uuid.UUID:
-    return UUID("id", v)
-
-
-def _c_program(v: Any) -> str | None:
-    return OPT_TEXT("program", v)
-
-
-def _c_setting(v: Any) -> str | None:
-    return OPT_CODE("setting", v)
 
 
 def _c_target(v: Any) -> str | None:
@@ -99,10 +87,10 @@ class Request:
 
     received: dt.date = attrs.field(converter=_c_received)
     source: str = attrs.field(converter=_c_source)
-    county: str = attrs.field(converter=_c_county)
-    id: uuid.UUID = attrs.field(factory=uuid.uuid4, converter=_c_id)
-    program: str | None = attrs.field(default=None, converter=_c_program)
-    setting: str | None = attrs.field(default=None, converter=_c_setting)
+    county: str = attrs.field(converter=c_county)
+    id: uuid.UUID = attrs.field(factory=uuid.uuid4, converter=c_id)
+    program: str | None = attrs.field(default=None, converter=c_program)
+    setting: str | None = attrs.field(default=None, converter=c_setting)
     target: str | None = attrs.field(default=None, converter=_c_target)
     assigned: dt.date | None = attrs.field(default=None, converter=_c_assigned)
     consultant: str | None = attrs.field(default=None, converter=_c_consultant)
