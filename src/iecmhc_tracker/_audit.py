@@ -30,6 +30,7 @@ from ._errors import TrackerError
 from ._measures import MEASURES
 from ._profile import SuppressionPolicy
 from ._table import Coords, Table
+from ._tablespec import where_key
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -409,9 +410,7 @@ def cell_key(table: Table, coords: Coords) -> tuple[Any, ...]:
     filters and codes it fixes, plus the table's other filters."""
     fixed = {k: v[0] for k, v in table.where.items() if len(v) == 1}
     fixed.update({d: c for d, c in zip(table.dims, coords, strict=True) if c is not None})
-    multi = tuple(
-        sorted((k, tuple(sorted(map(str, v)))) for k, v in table.where.items() if len(v) != 1)
-    )
+    multi = where_key({k: v for k, v in table.where.items() if len(v) != 1})
     return (tuple(sorted((k, str(v)) for k, v in fixed.items())), multi)
 
 

@@ -41,6 +41,7 @@ from ._errors import BudgetExceeded
 from ._scope import Scope
 from ._suppress import release_tables
 from ._table import Coords, Table
+from ._tablespec import where_key
 from ._todate import to_date
 
 
@@ -77,13 +78,9 @@ def dp_specs(scope: Scope) -> dict[str, str]:
 def cutoffs(scope: Scope) -> dict[str, str | None]:
     """Each to-date table's cutoff today (the last day it counts; ``None`` in the first
     month of a fiscal year): it is released anew only when this changes."""
-    today = scope.today()
-    out: dict[str, str | None] = {}
-    for s in scope.profile.tables:
-        if s.to_date:
-            through = to_date(scope.profile, today).through
-            out[s.name] = through.isoformat() if through else None
-    return out
+    through = to_date(scope.profile, scope.today()).through
+    day = through.isoformat() if through else None
+    return {s.name: day for s in scope.profile.tables if s.to_date}
 
 
 def publish(scope: Scope, data: str) -> dict[str, Table]:
@@ -103,7 +100,8 @@ def _publish(scope: Scope, data: str) -> dict[str, Table]:
     earlier = [e for e in every if e.get("tables") == digest]
     # releases under another set of tables (before a profile migration) still bind every
     # table they published with the same definition: what was withheld stays withheld
-    linked = [e if e.get("tables") == digest else _same_tables(e, scope) for e in every]
+    now = _definitions(scope)
+    linked = [e if e.get("tables") == digest else _same_tables(e, now) for e in every]
     specs_now = dp_specs(scope)
     cut_now = cutoffs(scope)
     if (
@@ -178,18 +176,22 @@ def _recorded(name: str, earlier: Sequence[Mapping[str, Any]]) -> Table | None:
 
 def _definition(measures: Any, dims: Any, where: Mapping[str, Any]) -> tuple[Any, ...]:
     """What a suppressed table counts and how it is cut, comparable across releases."""
-    cut = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in where.items()))
-    return tuple(measures), tuple(dims), cut
+    return tuple(measures), tuple(dims), where_key(where)
 
 
-def _same_tables(entry: Mapping[str, Any], scope: Scope) -> dict[str, Any]:
-    """An earlier release under other tables, narrowed to the suppressed tables the profile
-    still publishes under the same name and definition (measures, dimensions, where)."""
-    now = {
+def _definitions(scope: Scope) -> dict[str, tuple[Any, ...]]:
+    """The definition of each suppressed table the profile publishes, by name."""
+    return {
         s.name: _definition(s.measures, s.by, s.where)
         for s in scope.profile.tables
         if s.mode == "suppression"
     }
+
+
+def _same_tables(entry: Mapping[str, Any], now: Mapping[str, tuple[Any, ...]]) -> dict[str, Any]:
+    """An earlier release under other tables, narrowed to the suppressed tables the profile
+    still publishes under the same name and definition (``now``: measures, dimensions,
+    where)."""
     keep = {
         name
         for name, recorded in entry["released"].items()

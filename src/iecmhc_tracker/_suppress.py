@@ -55,7 +55,7 @@ from ._measures import MEASURES
 from ._profile import Profile, SuppressionPolicy
 from ._query import Query, compile_query
 from ._table import NOT_RECORDED, TOTAL_LABEL, WITHHELD, Coords, Table, TableCell
-from ._tablespec import TableSpec
+from ._tablespec import TableSpec, where_key
 from .stores import CellStat, Store
 
 UNIT = "consultant"
@@ -187,8 +187,7 @@ def _with_programs(
 
 def _where_key(spec: TableSpec) -> tuple[str, str, Any]:
     """What a family's cells count: the record kind (activities, or referrals) and filters."""
-    where = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in spec.where.items()))
-    return ("~where", record_group(spec.by, spec.where), where)
+    return ("~where", record_group(spec.by, spec.where), where_key(spec.where))
 
 
 def _filters(profile: Profile, specs: Sequence[TableSpec]) -> dict[str, Any]:

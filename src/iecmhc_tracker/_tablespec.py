@@ -146,6 +146,12 @@ def parse_tables(
     return tuple(out)
 
 
+def where_key(where: Mapping[str, Any]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A table's filters in one comparable order (values as text, sorted), whatever order
+    and types the profile or a recorded release gave them in."""
+    return tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in where.items()))
+
+
 #: the distinct count of programs, published under the rules of ``_check_programs``
 DISTINCT_PROGRAMS = "programs"
 
