@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import iecmhc_tracker as it
-from conftest import wipe_database
 
 TODAY = "2026-11-01"
 
@@ -50,24 +49,6 @@ CHILD = textwrap.dedent(
     t.close()
     """
 )
-
-
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.services),
-        pytest.param("mariadb", marks=pytest.mark.services),
-    ]
-)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Every persisted backend: the ledger is the store's, so every store is raced."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db'}"
-    base: str = request.getfixturevalue(
-        "pg_url" if request.param == "postgresql" else "mariadb_url"
-    )
-    wipe_database(base)
-    return base
 
 
 def _profile(tmp_path: Path, budget: float, cap: float = 4.0) -> Path:
@@ -148,8 +129,8 @@ def _fresh(url: str, tmp_path: Path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_two_processes_racing_for_the_last_budget(url: str, tmp_path: Path) -> None:
-    url = _fresh(url, tmp_path)
+def test_two_processes_racing_for_the_last_budget(sql_url: str, tmp_path: Path) -> None:
+    url = _fresh(sql_url, tmp_path)
     profile = _profile(tmp_path, budget=1.0)
     _fill(url, profile)
     go = str(tmp_path / "go")
@@ -174,8 +155,8 @@ def test_two_processes_racing_for_the_last_budget(url: str, tmp_path: Path) -> N
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_two_analysts_racing_for_the_last_of_the_lifetime_cap(url: str, tmp_path: Path) -> None:
-    url = _fresh(url, tmp_path)
+def test_two_analysts_racing_for_the_last_of_the_lifetime_cap(sql_url: str, tmp_path: Path) -> None:
+    url = _fresh(sql_url, tmp_path)
     # each analyst may spend 1 on a fiscal year, and so may everyone together: the cap decides
     profile = _profile(tmp_path, budget=1.0, cap=1.0)
     _fill(url, profile)
@@ -202,8 +183,8 @@ def test_two_analysts_racing_for_the_last_of_the_lifetime_cap(url: str, tmp_path
 
 @pytest.mark.slow
 @pytest.mark.services
-def test_a_new_process_sees_the_ledger_and_the_cached_release(url: str, tmp_path: Path) -> None:
-    url = _fresh(url, tmp_path)
+def test_a_new_process_sees_the_ledger_and_the_cached_release(sql_url: str, tmp_path: Path) -> None:
+    url = _fresh(sql_url, tmp_path)
     profile = _profile(tmp_path, budget=2.0)
     _fill(url, profile)
     # SQLite: the default cache beside the database file; PostgreSQL: one under tmp_path

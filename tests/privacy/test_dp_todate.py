@@ -170,27 +170,9 @@ CHILD = textwrap.dedent(
 )
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param("postgresql", marks=pytest.mark.services),
-        pytest.param("mariadb", marks=pytest.mark.services),
-    ]
-)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'tracker.db'}"
-    from conftest import wipe_database
-
-    base: str = request.getfixturevalue(
-        "pg_url" if request.param == "postgresql" else "mariadb_url"
-    )
-    wipe_database(base)
-    return base
-
-
 @pytest.mark.slow
-def test_two_processes_publishing_at_once_charge_once(url: str, tmp_path: Path) -> None:
+def test_two_processes_publishing_at_once_charge_once(sql_url: str, tmp_path: Path) -> None:
+    url = sql_url
     today = "2026-12-01"
     clock = Clock(today)
     profile = str(todate_path(tmp_path))
